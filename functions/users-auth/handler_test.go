@@ -1,0 +1,466 @@
+package function
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	handler "github.com/openfaas/templates-sdk/go-http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faas-shop/faas-shop/shared/platform/auth"
+	"github.com/faas-shop/faas-shop/shared/platform/fn"
+	"github.com/faas-shop/faas-shop/shared/platform/pgtest"
+	"github.com/faas-shop/faas-shop/shared/platform/secrets"
+	"github.com/faas-shop/faas-shop/shared/platform/web"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const (
+	adminEmail    = "admin@shop.example"
+	adminPassword = "admin password 123"
+	password      = "correct horse battery"
+)
+
+// signingKey is the function's jwt-signing-key secret.
+var signingKey = func() ed25519.PrivateKey {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return key
+}()
+
+// writeSecrets writes the function's secrets into a new folder and points
+// secret_mount_path at it for the rest of the test.
+func writeSecrets(t *testing.T, databaseURL string) string {
+	t.Helper()
+	dir := t.TempDir()
+	pemKey, err := auth.MarshalPrivateKey(signingKey)
+	require.NoError(t, err)
+	for name, value := range map[string]string{
+		"users-database-url": databaseURL,
+		"jwt-signing-key":    pemKey,
+		"admin-email":        adminEmail,
+		"admin-password":     adminPassword,
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value+"\n"), 0o600))
+	}
+	t.Setenv(secrets.DirEnv, dir)
+	return dir
+}
+
+var started bool
+
+// start makes sure the package's function has built its dependencies. It
+// reads its secrets only then, so they live no longer than the first test.
+func start(t *testing.T) {
+	t.Helper()
+	if started {
+		return
+	}
+	writeSecrets(t, pgtest.URL(t))
+	require.NoError(t, Ready(context.Background()))
+	started = true
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
+	return m
+}
+
+// requireProblem checks that r is a problem+json answer with status.
+func (r response) requireProblem(t *testing.T, status int) web.Problem {
+	t.Helper()
+	require.Equal(t, status, r.status, "body: %s", r.body)
+	require.Equal(t, web.ProblemContentType, r.header.Get("Content-Type"))
+	var p web.Problem
+	require.NoError(t, json.Unmarshal(r.body, &p))
+	require.Equal(t, status, p.Status)
+	require.NotEmpty(t, p.CallID)
+	return p
+}
+
+// invoke calls f as the template does: the sub-path in X-Function-Path.
+func invoke(t *testing.T, f func(handler.Request) (handler.Response, error), method, path, body string, header ...string) response {
+	t.Helper()
+	h := http.Header{fn.PathHeader: {path}, "Content-Type": {"application/json"}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	req := handler.Request{Method: method, Body: []byte(body), Header: h}
+	req.WithContext(context.Background())
+	res, err := f(req)
+	require.NoError(t, err)
+	return response{status: res.StatusCode, header: res.Header, body: res.Body}
+}
+
+func call(t *testing.T, method, path, body string, header ...string) response {
+	t.Helper()
+	start(t)
+	return invoke(t, Handle, method, path, body, header...)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func newEmail() string { return "user-" + uuid.NewString()[:12] + "@example.com" }
+
+func register(t *testing.T, email string) string {
+	t.Helper()
+	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": email, "password": password, "name": "Test User"}))
+	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+	return r.json(t)["id"].(string)
+}
+
+type session struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+func login(t *testing.T, email, pw string) session {
+	t.Helper()
+	r := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": pw}))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	var s session
+	require.NoError(t, json.Unmarshal(r.body, &s))
+	return s
+}
+
+func refresh(t *testing.T, token string) response {
+	t.Helper()
+	return call(t, "POST", "/v1/auth/refresh", mustJSON(map[string]string{"refresh_token": token}))
+}
+
+// rows counts the users and refresh tokens in the database.
+func rows(t *testing.T) [2]int {
+	t.Helper()
+	var n [2]int
+	pool := pgtest.Pool(t)
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM refresh_tokens)`).Scan(&n[0], &n[1]))
+	return n
+}
+
+func TestRegisterAnswers201WithTheNewCustomer(t *testing.T) {
+	email := newEmail()
+
+	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": strings.ToUpper(email), "password": password, "name": " Ada "}))
+
+	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	body := r.json(t)
+	assert.Len(t, body, 4, "exactly id, email, name, roles: %s", r.body)
+	_, err := uuid.Parse(body["id"].(string))
+	assert.NoError(t, err)
+	assert.Equal(t, email, body["email"])
+	assert.Equal(t, "Ada", body["name"])
+	assert.Equal(t, []any{"customer"}, body["roles"])
+	assert.NotEmpty(t, r.header.Get("X-Call-Id"))
+}
+
+func TestRegisterWithATakenEmailIs409(t *testing.T) {
+	email := newEmail()
+	register(t, email)
+	before := rows(t)
+
+	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": strings.ToUpper(email), "password": password, "name": "Again"}))
+
+	r.requireProblem(t, http.StatusConflict)
+	assert.Equal(t, before, rows(t))
+}
+
+func TestRegisterWithInvalidFieldsIs422WithFieldErrors(t *testing.T) {
+	r := call(t, "POST", "/v1/auth/register", `{"email":"nope","password":"short","name":""}`)
+
+	p := r.requireProblem(t, http.StatusUnprocessableEntity)
+	assert.Contains(t, p.Errors, "email")
+	assert.Contains(t, p.Errors, "password")
+	assert.Contains(t, p.Errors, "name")
+}
+
+func TestHostileOrMalformedBodiesAre4xxProblemsAndWriteNothing(t *testing.T) {
+	start(t)
+	valid := map[string]string{"email": newEmail(), "password": password, "name": "x"}
+	cases := []struct {
+		name, path, body string
+		status           int
+		header           []string
+	}{
+		{"malformed json", "/v1/auth/register", `{"email": "a@b.io", "password": `, http.StatusBadRequest, nil},
+		{"not json at all", "/v1/auth/register", `email=a@b.io`, http.StatusBadRequest, nil},
+		{"empty body", "/v1/auth/register", ``, http.StatusBadRequest, nil},
+		{"json array", "/v1/auth/register", `[1,2]`, http.StatusBadRequest, nil},
+		{"two objects", "/v1/auth/register", mustJSON(valid) + mustJSON(valid), http.StatusBadRequest, nil},
+		{"2 MB body", "/v1/auth/register", `{"email":"a@b.io","password":"` + strings.Repeat("x", 2<<20) + `","name":"x"}`, http.StatusRequestEntityTooLarge, nil},
+		{"wrong type", "/v1/auth/register", `{"email":42,"password":"correct horse","name":"x"}`, http.StatusUnprocessableEntity, nil},
+		{"unknown field", "/v1/auth/register", `{"email":"` + newEmail() + `","password":"correct horse","name":"x","roles":["admin"]}`, http.StatusUnprocessableEntity, nil},
+		{"sql in email", "/v1/auth/register", `{"email":"' OR 1=1; DROP TABLE users;--@x.io","password":"correct horse","name":"x"}`, http.StatusUnprocessableEntity, nil},
+		{"password over 128", "/v1/auth/register", mustJSON(map[string]string{"email": newEmail(), "password": strings.Repeat("p", 129), "name": "x"}), http.StatusUnprocessableEntity, nil},
+		{"wrong media type", "/v1/auth/register", mustJSON(valid), http.StatusUnsupportedMediaType, []string{"Content-Type", "text/plain"}},
+		{"login sql email", "/v1/auth/login", `{"email":"' OR 1=1; DROP TABLE users;--@x.io","password":"x' OR '1'='1"}`, http.StatusUnauthorized, nil},
+		{"login wrong type", "/v1/auth/login", `{"email":"a@b.io","password":12345678}`, http.StatusUnprocessableEntity, nil},
+		{"login 2 MB password", "/v1/auth/login", `{"email":"a@b.io","password":"` + strings.Repeat("x", 2<<20) + `"}`, http.StatusRequestEntityTooLarge, nil},
+		{"login missing password", "/v1/auth/login", `{"email":"a@b.io"}`, http.StatusUnprocessableEntity, nil},
+		{"refresh wrong type", "/v1/auth/refresh", `{"refresh_token":["a"]}`, http.StatusUnprocessableEntity, nil},
+		{"refresh unknown field", "/v1/auth/refresh", `{"refresh_token":"x","user_id":"y"}`, http.StatusUnprocessableEntity, nil},
+		{"refresh sql", "/v1/auth/refresh", `{"refresh_token":"' OR 1=1; --"}`, http.StatusUnauthorized, nil},
+		{"refresh missing token", "/v1/auth/refresh", `{}`, http.StatusUnprocessableEntity, nil},
+	}
+	before := rows(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := call(t, "POST", c.path, c.body, c.header...)
+			r.requireProblem(t, c.status)
+		})
+	}
+	assert.Equal(t, before, rows(t), "no bad request wrote a row")
+}
+
+func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
+	call(t, "GET", "/v1/auth/nope", "").requireProblem(t, http.StatusNotFound)
+	r := call(t, "GET", "/v1/auth/login", "")
+	r.requireProblem(t, http.StatusMethodNotAllowed)
+	assert.Contains(t, r.header.Get("Allow"), "POST")
+}
+
+// jwks fetches the function's key set through its own route.
+func jwks(t *testing.T) auth.StaticKeys {
+	t.Helper()
+	r := call(t, "GET", "/.well-known/jwks.json", "")
+	require.Equal(t, http.StatusOK, r.status)
+	var set auth.JWKS
+	require.NoError(t, json.Unmarshal(r.body, &set))
+	return set.KeySet()
+}
+
+func TestJWKSPublishesTheSigningKeyForFiveMinutes(t *testing.T) {
+	r := call(t, "GET", "/.well-known/jwks.json", "")
+
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Contains(t, r.header.Get("Cache-Control"), "max-age=300")
+	var set auth.JWKS
+	require.NoError(t, json.Unmarshal(r.body, &set))
+	require.Len(t, set.Keys, 1)
+	k := set.Keys[0]
+	assert.Equal(t, "OKP", k.KeyType)
+	assert.Equal(t, "Ed25519", k.Curve)
+	assert.Equal(t, "EdDSA", k.Algorithm)
+	assert.Equal(t, auth.KeyID(signingKey.Public().(ed25519.PublicKey)), k.KeyID)
+	assert.NotContains(t, string(r.body), `"d"`, "no private key material")
+}
+
+func TestLoginAnswersTokensVerifiableWithThePublishedJWKS(t *testing.T) {
+	email := newEmail()
+	id := register(t, email)
+
+	r := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": password}))
+
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	body := r.json(t)
+	assert.Len(t, body, 4, "access_token, refresh_token, token_type, expires_in: %s", r.body)
+	assert.Equal(t, "Bearer", body["token_type"])
+	assert.InDelta(t, 900, body["expires_in"], 2)
+	claims, err := auth.NewVerifier(jwks(t)).Verify(context.Background(), body["access_token"].(string))
+	require.NoError(t, err)
+	assert.Equal(t, id, claims.Subject)
+	assert.Equal(t, []string{"customer"}, claims.Roles)
+	assert.NotEmpty(t, body["refresh_token"])
+}
+
+func TestLoginWithAWrongPasswordOrUnknownEmailIs401WithTheSameDetail(t *testing.T) {
+	email := newEmail()
+	register(t, email)
+
+	wrong := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": "wrong password"}))
+	unknown := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": "x" + email, "password": password}))
+
+	p1, p2 := wrong.requireProblem(t, http.StatusUnauthorized), unknown.requireProblem(t, http.StatusUnauthorized)
+	assert.Equal(t, p1.Detail, p2.Detail)
+	assert.NotEmpty(t, wrong.header.Get("WWW-Authenticate"))
+}
+
+func TestTheAdminFromTheSecretsCanLogInAsAdmin(t *testing.T) {
+	s := login(t, strings.ToUpper(adminEmail), adminPassword)
+
+	claims, err := auth.NewVerifier(jwks(t)).Verify(context.Background(), s.AccessToken)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"admin", "customer"}, claims.Roles)
+}
+
+func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
+	email := newEmail()
+	register(t, email)
+	first := login(t, email, password)
+
+	r := refresh(t, first.RefreshToken)
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	var second session
+	require.NoError(t, json.Unmarshal(r.body, &second))
+	assert.NotEqual(t, first.RefreshToken, second.RefreshToken)
+	assert.Equal(t, "Bearer", second.TokenType)
+	_, err := auth.NewVerifier(jwks(t)).Verify(context.Background(), second.AccessToken)
+	require.NoError(t, err)
+
+	refresh(t, first.RefreshToken).requireProblem(t, http.StatusUnauthorized)
+	refresh(t, second.RefreshToken).requireProblem(t, http.StatusUnauthorized)
+}
+
+func TestRefreshWithAnUnknownTokenIs401(t *testing.T) {
+	refresh(t, base64.RawURLEncoding.EncodeToString(make([]byte, 32))).requireProblem(t, http.StatusUnauthorized)
+}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+func TestLogoutRevokesTheCallersSession(t *testing.T) {
+	email := newEmail()
+	register(t, email)
+	s := login(t, email, password)
+
+	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": s.RefreshToken}), bearer(s.AccessToken)...)
+
+	assert.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
+	assert.Empty(t, r.body)
+	refresh(t, s.RefreshToken).requireProblem(t, http.StatusUnauthorized)
+}
+
+func TestLogoutWithAnotherUsersRefreshTokenIs204AndRevokesNothing(t *testing.T) {
+	victim, attacker := newEmail(), newEmail()
+	register(t, victim)
+	register(t, attacker)
+	vs, as := login(t, victim, password), login(t, attacker, password)
+
+	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": vs.RefreshToken}), bearer(as.AccessToken)...)
+
+	assert.Equal(t, http.StatusNoContent, r.status)
+	assert.Equal(t, http.StatusOK, refresh(t, vs.RefreshToken).status, "the victim's session survives")
+}
+
+func TestLogoutWithoutAValidAccessTokenIs401AndRevokesNothing(t *testing.T) {
+	email := newEmail()
+	id := register(t, email)
+	s := login(t, email, password)
+	body := mustJSON(map[string]string{"refresh_token": s.RefreshToken})
+
+	call(t, "POST", "/v1/auth/logout", body).requireProblem(t, http.StatusUnauthorized)
+	call(t, "POST", "/v1/auth/logout", body, "Authorization", "Basic YWRtaW46YWRtaW4=").requireProblem(t, http.StatusUnauthorized)
+	control, hostile := hostileTokens(t, id)
+	for name, token := range hostile {
+		t.Run(name, func(t *testing.T) {
+			call(t, "POST", "/v1/auth/logout", body, bearer(token)...).requireProblem(t, http.StatusUnauthorized)
+		})
+	}
+	assert.Equal(t, http.StatusOK, refresh(t, s.RefreshToken).status, "the session survives every attempt")
+
+	// The same construction with nothing wrong is accepted, so each refusal
+	// above is for the flaw it names.
+	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}), bearer(control)...)
+	assert.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
+}
+
+// hostileTokens returns a valid access token for subject, made the way the
+// others are, and access tokens for subject that a strict verifier must
+// refuse, by what is wrong with them.
+func hostileTokens(t *testing.T, subject string) (string, map[string]string) {
+	t.Helper()
+	pub := signingKey.Public().(ed25519.PublicKey)
+	kid := auth.KeyID(pub)
+	now := time.Now()
+	claims := func(exp time.Time) auth.Claims {
+		return auth.Claims{
+			RegisteredClaims: jwt.RegisteredClaims{
+				Issuer: auth.Issuer, Audience: jwt.ClaimStrings{auth.Audience}, Subject: subject,
+				IssuedAt: jwt.NewNumericDate(now.Add(-time.Hour)), ExpiresAt: jwt.NewNumericDate(exp),
+			},
+			Roles: []string{"customer", "admin"},
+		}
+	}
+	sign := func(method jwt.SigningMethod, c auth.Claims, kid string, key any) string {
+		tok := jwt.NewWithClaims(method, c)
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		require.NoError(t, err)
+		return s
+	}
+	valid := sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), kid, signingKey)
+	other := claims(now.Add(time.Hour))
+	other.Subject = uuid.NewString()
+	otherToken := sign(jwt.SigningMethodEdDSA, other, kid, signingKey)
+	_, strangerKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	wrongAudience := claims(now.Add(time.Hour))
+	wrongAudience.Audience = jwt.ClaimStrings{"someone-else"}
+	noExpiry := claims(now)
+	noExpiry.ExpiresAt = nil
+
+	parts := strings.Split(valid, ".")
+	otherParts := strings.Split(otherToken, ".")
+	return valid, map[string]string{
+		"expired":          sign(jwt.SigningMethodEdDSA, claims(now.Add(-time.Minute)), kid, signingKey),
+		"tampered payload": parts[0] + "." + otherParts[1] + "." + parts[2],
+		"tampered sig":     parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
+		"alg none":         sign(jwt.SigningMethodNone, claims(now.Add(time.Hour)), kid, jwt.UnsafeAllowNoneSignatureType),
+		"hs256 public key": sign(jwt.SigningMethodHS256, claims(now.Add(time.Hour)), kid, []byte(pub)),
+		"unknown kid":      sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), auth.KeyID(strangerKey.Public().(ed25519.PublicKey)), strangerKey),
+		"no kid":           sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), "", signingKey),
+		"wrong audience":   sign(jwt.SigningMethodEdDSA, wrongAudience, kid, signingKey),
+		"no expiry":        sign(jwt.SigningMethodEdDSA, noExpiry, kid, signingKey),
+		"garbage":          "not.a.token",
+	}
+}
+
+func TestADatabaseDownAtSetupIs503UntilItComesBack(t *testing.T) {
+	dir := writeSecrets(t, "postgres://nobody:secret@127.0.0.1:1/users?connect_timeout=2")
+	f := newFunction()
+
+	r := invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
+
+	p := r.requireProblem(t, http.StatusServiceUnavailable)
+	assert.NotContains(t, string(r.body), "secret", "the database password never leaks")
+	assert.NotEmpty(t, p.Detail)
+	require.Error(t, f.Ready(context.Background()))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "users-database-url"), []byte(pgtest.URL(t)), 0o600))
+	r = invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
+	assert.Equal(t, http.StatusOK, r.status, "the function recovers by itself: body %s", r.body)
+	assert.NoError(t, f.Ready(context.Background()))
+}
+
+func TestAMissingSecretIs503(t *testing.T) {
+	dir := writeSecrets(t, pgtest.URL(t))
+	require.NoError(t, os.Remove(filepath.Join(dir, "jwt-signing-key")))
+
+	r := invoke(t, newFunction().Handle, "POST", "/v1/auth/login", `{"email":"a@b.io","password":"whatever1"}`)
+
+	r.requireProblem(t, http.StatusServiceUnavailable)
+	assert.False(t, bytes.Contains(r.body, []byte(adminPassword)))
+}
