@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/faas-shop/faas-shop/shared/platform/localport"
 )
 
 // ErrNoServer is returned when the machine has no PostgreSQL server binaries.
@@ -115,7 +117,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if c.run(ctx, "pg_ctl", "-D", c.dataDir(), "status") == nil {
 		_ = c.run(ctx, "pg_ctl", "-D", c.dataDir(), "stop", "-m", "fast", "-w")
 	}
-	if c.port, err = c.choosePort(); err != nil {
+	// The same port across restarts keeps connection URLs valid.
+	if c.port, err = localport.Sticky(filepath.Join(c.dir, "port")); err != nil {
 		return nil, err
 	}
 	settings := []string{
@@ -252,33 +255,6 @@ func (c *Cluster) superuserPassword() (string, error) {
 		return "", err
 	}
 	return pw, nil
-}
-
-// choosePort reuses the port of the last start when it is free, so
-// connection URLs stay the same across restarts.
-func (c *Cluster) choosePort() (int, error) {
-	path := filepath.Join(c.dir, "port")
-	if b, err := os.ReadFile(path); err == nil {
-		if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && portFree(p) {
-			return p, nil
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return p, os.WriteFile(path, []byte(strconv.Itoa(p)+"\n"), 0o644)
-}
-
-func portFree(p int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
 }
 
 func (c *Cluster) run(ctx context.Context, tool string, args ...string) error {

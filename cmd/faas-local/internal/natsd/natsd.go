@@ -6,14 +6,13 @@ package natsd
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/faas-shop/faas-shop/shared/platform/localport"
 )
 
 // Server is a running embedded NATS server.
@@ -31,7 +30,7 @@ func Start(dir string, port int) (*Server, error) {
 	}
 	if port == 0 {
 		var err error
-		if port, err = choosePort(filepath.Join(dir, "port")); err != nil {
+		if port, err = localport.Sticky(filepath.Join(dir, "port")); err != nil {
 			return nil, err
 		}
 	}
@@ -68,28 +67,4 @@ func (s *Server) URL() string { return s.url }
 func (s *Server) Stop() {
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
-}
-
-func choosePort(file string) (int, error) {
-	if b, err := os.ReadFile(file); err == nil {
-		if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && free(p) {
-			return p, nil
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return p, os.WriteFile(file, []byte(strconv.Itoa(p)+"\n"), 0o644)
-}
-
-func free(p int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
 }
