@@ -12,15 +12,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	handler "github.com/openfaas/templates-sdk/go-http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faas-shop/faas-shop/shared/platform/auth"
+	"github.com/faas-shop/faas-shop/shared/platform/auth/authtest"
 	"github.com/faas-shop/faas-shop/shared/platform/fn"
 	"github.com/faas-shop/faas-shop/shared/platform/pgtest"
 	"github.com/faas-shop/faas-shop/shared/platform/secrets"
@@ -373,7 +372,7 @@ func TestLogoutWithoutAValidAccessTokenIs401AndRevokesNothing(t *testing.T) {
 
 	call(t, "POST", "/v1/auth/logout", body).requireProblem(t, http.StatusUnauthorized)
 	call(t, "POST", "/v1/auth/logout", body, "Authorization", "Basic YWRtaW46YWRtaW4=").requireProblem(t, http.StatusUnauthorized)
-	control, hostile := hostileTokens(t, id)
+	control, hostile := authtest.Tokens(t, signingKey, id, "customer", "admin")
 	for name, token := range hostile {
 		t.Run(name, func(t *testing.T) {
 			call(t, "POST", "/v1/auth/logout", body, bearer(token)...).requireProblem(t, http.StatusUnauthorized)
@@ -385,57 +384,6 @@ func TestLogoutWithoutAValidAccessTokenIs401AndRevokesNothing(t *testing.T) {
 	// above is for the flaw it names.
 	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}), bearer(control)...)
 	assert.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
-}
-
-// hostileTokens returns a valid access token for subject, made the way the
-// others are, and access tokens for subject that a strict verifier must
-// refuse, by what is wrong with them.
-func hostileTokens(t *testing.T, subject string) (string, map[string]string) {
-	t.Helper()
-	pub := signingKey.Public().(ed25519.PublicKey)
-	kid := auth.KeyID(pub)
-	now := time.Now()
-	claims := func(exp time.Time) auth.Claims {
-		return auth.Claims{
-			RegisteredClaims: jwt.RegisteredClaims{
-				Issuer: auth.Issuer, Audience: jwt.ClaimStrings{auth.Audience}, Subject: subject,
-				IssuedAt: jwt.NewNumericDate(now.Add(-time.Hour)), ExpiresAt: jwt.NewNumericDate(exp),
-			},
-			Roles: []string{"customer", "admin"},
-		}
-	}
-	sign := func(method jwt.SigningMethod, c auth.Claims, kid string, key any) string {
-		tok := jwt.NewWithClaims(method, c)
-		tok.Header["kid"] = kid
-		s, err := tok.SignedString(key)
-		require.NoError(t, err)
-		return s
-	}
-	valid := sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), kid, signingKey)
-	other := claims(now.Add(time.Hour))
-	other.Subject = uuid.NewString()
-	otherToken := sign(jwt.SigningMethodEdDSA, other, kid, signingKey)
-	_, strangerKey, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	wrongAudience := claims(now.Add(time.Hour))
-	wrongAudience.Audience = jwt.ClaimStrings{"someone-else"}
-	noExpiry := claims(now)
-	noExpiry.ExpiresAt = nil
-
-	parts := strings.Split(valid, ".")
-	otherParts := strings.Split(otherToken, ".")
-	return valid, map[string]string{
-		"expired":          sign(jwt.SigningMethodEdDSA, claims(now.Add(-time.Minute)), kid, signingKey),
-		"tampered payload": parts[0] + "." + otherParts[1] + "." + parts[2],
-		"tampered sig":     parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
-		"alg none":         sign(jwt.SigningMethodNone, claims(now.Add(time.Hour)), kid, jwt.UnsafeAllowNoneSignatureType),
-		"hs256 public key": sign(jwt.SigningMethodHS256, claims(now.Add(time.Hour)), kid, []byte(pub)),
-		"unknown kid":      sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), auth.KeyID(strangerKey.Public().(ed25519.PublicKey)), strangerKey),
-		"no kid":           sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), "", signingKey),
-		"wrong audience":   sign(jwt.SigningMethodEdDSA, wrongAudience, kid, signingKey),
-		"no expiry":        sign(jwt.SigningMethodEdDSA, noExpiry, kid, signingKey),
-		"garbage":          "not.a.token",
-	}
 }
 
 func TestADatabaseDownAtSetupIs503UntilItComesBack(t *testing.T) {

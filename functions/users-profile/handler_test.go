@@ -13,9 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	handler "github.com/openfaas/templates-sdk/go-http"
@@ -23,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faas-shop/faas-shop/shared/platform/auth"
+	"github.com/faas-shop/faas-shop/shared/platform/auth/authtest"
 	"github.com/faas-shop/faas-shop/shared/platform/fn"
 	"github.com/faas-shop/faas-shop/shared/platform/pgtest"
 	"github.com/faas-shop/faas-shop/shared/platform/secrets"
@@ -210,7 +209,7 @@ func TestGetMeRefusesMissingAndHostileTokens(t *testing.T) {
 	a := newUser(t)
 	call(t, "GET", "/v1/me", "", "").requireProblem(t, http.StatusUnauthorized)
 
-	control, hostile := hostileTokens(t, a.ID.String())
+	control, hostile := authtest.Tokens(t, usersAuthKey, a.ID.String(), "customer", "admin")
 	for name, token := range hostile {
 		t.Run(name, func(t *testing.T) {
 			r := call(t, "GET", "/v1/me", token, "")
@@ -491,55 +490,4 @@ func TestAMissingGatewayURLIs503(t *testing.T) {
 	configure(t, pgtest.URL(t), "")
 
 	invoke(t, newFunction().Handle, "GET", "/v1/me", a.token, "").requireProblem(t, http.StatusServiceUnavailable)
-}
-
-// hostileTokens returns a valid access token for subject, made the way the
-// others are, and access tokens for subject that a strict verifier must
-// refuse, by what is wrong with them.
-func hostileTokens(t *testing.T, subject string) (string, map[string]string) {
-	t.Helper()
-	pub := signer.PublicKey()
-	kid := auth.KeyID(pub)
-	now := time.Now()
-	claims := func(exp time.Time) auth.Claims {
-		return auth.Claims{
-			RegisteredClaims: jwt.RegisteredClaims{
-				Issuer: auth.Issuer, Audience: jwt.ClaimStrings{auth.Audience}, Subject: subject,
-				IssuedAt: jwt.NewNumericDate(now.Add(-time.Hour)), ExpiresAt: jwt.NewNumericDate(exp),
-			},
-			Roles: []string{"customer", "admin"},
-		}
-	}
-	sign := func(method jwt.SigningMethod, c auth.Claims, kid string, key any) string {
-		tok := jwt.NewWithClaims(method, c)
-		tok.Header["kid"] = kid
-		s, err := tok.SignedString(key)
-		require.NoError(t, err)
-		return s
-	}
-	valid := sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), kid, usersAuthKey)
-	other := claims(now.Add(time.Hour))
-	other.Subject = uuid.NewString()
-	otherToken := sign(jwt.SigningMethodEdDSA, other, kid, usersAuthKey)
-	_, strangerKey, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	wrongIssuer := claims(now.Add(time.Hour))
-	wrongIssuer.Issuer = "someone-else"
-	noExpiry := claims(now)
-	noExpiry.ExpiresAt = nil
-
-	parts := strings.Split(valid, ".")
-	otherParts := strings.Split(otherToken, ".")
-	return valid, map[string]string{
-		"expired":          sign(jwt.SigningMethodEdDSA, claims(now.Add(-time.Minute)), kid, usersAuthKey),
-		"tampered payload": parts[0] + "." + otherParts[1] + "." + parts[2],
-		"tampered sig":     parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
-		"alg none":         sign(jwt.SigningMethodNone, claims(now.Add(time.Hour)), kid, jwt.UnsafeAllowNoneSignatureType),
-		"hs256 public key": sign(jwt.SigningMethodHS256, claims(now.Add(time.Hour)), kid, []byte(pub)),
-		"unknown kid":      sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), auth.KeyID(strangerKey.Public().(ed25519.PublicKey)), strangerKey),
-		"stranger key":     sign(jwt.SigningMethodEdDSA, claims(now.Add(time.Hour)), kid, strangerKey),
-		"wrong issuer":     sign(jwt.SigningMethodEdDSA, wrongIssuer, kid, usersAuthKey),
-		"no expiry":        sign(jwt.SigningMethodEdDSA, noExpiry, kid, usersAuthKey),
-		"garbage":          "not.a.token",
-	}
 }
