@@ -477,3 +477,29 @@ func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
 }
+
+func TestTheTemplateEnforcesLimitsAndDrains(t *testing.T) {
+	dir, state := sharedStack(t)
+	in := start(t, dir, state)
+
+	t.Run("a handler slower than exec_timeout gets a 504 problem", func(t *testing.T) {
+		res := in.do(http.MethodGet, "/function/other/sleep?ms=1500", "", nil, nil)
+		assert.Equal(t, http.StatusGatewayTimeout, res.Status, string(res.Body))
+		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	})
+	t.Run("a body over max_request_bytes gets a 413 problem", func(t *testing.T) {
+		res := in.do(http.MethodPost, "/function/echo/", "", strings.NewReader(strings.Repeat("x", 2<<20)), nil)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status)
+		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	})
+	t.Run("a replica stopped mid-request finishes it first", func(t *testing.T) {
+		answered := make(chan response, 1)
+		go func() { answered <- in.do(http.MethodGet, "/function/echo/sleep?ms=800", "", nil, nil) }()
+		time.Sleep(200 * time.Millisecond) // the request is in flight
+		body, _ := json.Marshal(types.ScaleServiceRequest{ServiceName: "echo", Replicas: 0})
+		require.Equal(t, http.StatusAccepted,
+			in.do(http.MethodPost, "/system/scale-function/echo", in.admin(), strings.NewReader(string(body)), nil).Status)
+		res := <-answered
+		assert.Equal(t, http.StatusOK, res.Status, "SIGTERM drains in-flight requests: %s", res.Body)
+	})
+}

@@ -14,16 +14,14 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	handler "github.com/openfaas/templates-sdk/go-http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faas-shop/faas-shop/shared/platform/auth"
 	"github.com/faas-shop/faas-shop/shared/platform/auth/authtest"
-	"github.com/faas-shop/faas-shop/shared/platform/fn"
+	"github.com/faas-shop/faas-shop/shared/platform/fn/fntest"
 	"github.com/faas-shop/faas-shop/shared/platform/pgtest"
 	"github.com/faas-shop/faas-shop/shared/platform/secrets"
-	"github.com/faas-shop/faas-shop/shared/platform/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -76,49 +74,10 @@ func start(t *testing.T) {
 	started = true
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
-	return m
-}
-
-// requireProblem checks that r is a problem+json answer with status.
-func (r response) requireProblem(t *testing.T, status int) web.Problem {
-	t.Helper()
-	require.Equal(t, status, r.status, "body: %s", r.body)
-	require.Equal(t, web.ProblemContentType, r.header.Get("Content-Type"))
-	var p web.Problem
-	require.NoError(t, json.Unmarshal(r.body, &p))
-	require.Equal(t, status, p.Status)
-	require.NotEmpty(t, p.CallID)
-	return p
-}
-
-// invoke calls f as the template does: the sub-path in X-Function-Path.
-func invoke(t *testing.T, f func(handler.Request) (handler.Response, error), method, path, body string, header ...string) response {
-	t.Helper()
-	h := http.Header{fn.PathHeader: {path}, "Content-Type": {"application/json"}}
-	for i := 0; i+1 < len(header); i += 2 {
-		h.Set(header[i], header[i+1])
-	}
-	req := handler.Request{Method: method, Body: []byte(body), Header: h}
-	req.WithContext(context.Background())
-	res, err := f(req)
-	require.NoError(t, err)
-	return response{status: res.StatusCode, header: res.Header, body: res.Body}
-}
-
-func call(t *testing.T, method, path, body string, header ...string) response {
+func call(t *testing.T, method, path, body string, header ...string) fntest.Response {
 	t.Helper()
 	start(t)
-	return invoke(t, Handle, method, path, body, header...)
+	return fntest.Invoke(t, Handle, method, path, body, header...)
 }
 
 func mustJSON(v any) string {
@@ -134,8 +93,8 @@ func newEmail() string { return "user-" + uuid.NewString()[:12] + "@example.com"
 func register(t *testing.T, email string) string {
 	t.Helper()
 	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": email, "password": password, "name": "Test User"}))
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	return r.json(t)["id"].(string)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	return r.JSON(t)["id"].(string)
 }
 
 type session struct {
@@ -148,13 +107,13 @@ type session struct {
 func login(t *testing.T, email, pw string) session {
 	t.Helper()
 	r := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": pw}))
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	var s session
-	require.NoError(t, json.Unmarshal(r.body, &s))
+	require.NoError(t, json.Unmarshal(r.Body, &s))
 	return s
 }
 
-func refresh(t *testing.T, token string) response {
+func refresh(t *testing.T, token string) fntest.Response {
 	t.Helper()
 	return call(t, "POST", "/v1/auth/refresh", mustJSON(map[string]string{"refresh_token": token}))
 }
@@ -174,16 +133,16 @@ func TestRegisterAnswers201WithTheNewCustomer(t *testing.T) {
 
 	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": strings.ToUpper(email), "password": password, "name": " Ada "}))
 
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
-	body := r.json(t)
-	assert.Len(t, body, 4, "exactly id, email, name, roles: %s", r.body)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	body := r.JSON(t)
+	assert.Len(t, body, 4, "exactly id, email, name, roles: %s", r.Body)
 	_, err := uuid.Parse(body["id"].(string))
 	assert.NoError(t, err)
 	assert.Equal(t, email, body["email"])
 	assert.Equal(t, "Ada", body["name"])
 	assert.Equal(t, []any{"customer"}, body["roles"])
-	assert.NotEmpty(t, r.header.Get("X-Call-Id"))
+	assert.NotEmpty(t, r.Header.Get("X-Call-Id"))
 }
 
 func TestRegisterWithATakenEmailIs409(t *testing.T) {
@@ -193,14 +152,14 @@ func TestRegisterWithATakenEmailIs409(t *testing.T) {
 
 	r := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": strings.ToUpper(email), "password": password, "name": "Again"}))
 
-	r.requireProblem(t, http.StatusConflict)
+	r.RequireProblem(t, http.StatusConflict)
 	assert.Equal(t, before, rows(t))
 }
 
 func TestRegisterWithInvalidFieldsIs422WithFieldErrors(t *testing.T) {
 	r := call(t, "POST", "/v1/auth/register", `{"email":"nope","password":"short","name":""}`)
 
-	p := r.requireProblem(t, http.StatusUnprocessableEntity)
+	p := r.RequireProblem(t, http.StatusUnprocessableEntity)
 	assert.Contains(t, p.Errors, "email")
 	assert.Contains(t, p.Errors, "password")
 	assert.Contains(t, p.Errors, "name")
@@ -238,43 +197,43 @@ func TestHostileOrMalformedBodiesAre4xxProblemsAndWriteNothing(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := call(t, "POST", c.path, c.body, c.header...)
-			r.requireProblem(t, c.status)
+			r.RequireProblem(t, c.status)
 		})
 	}
 	assert.Equal(t, before, rows(t), "no bad request wrote a row")
 }
 
 func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
-	call(t, "GET", "/v1/auth/nope", "").requireProblem(t, http.StatusNotFound)
+	call(t, "GET", "/v1/auth/nope", "").RequireProblem(t, http.StatusNotFound)
 	r := call(t, "GET", "/v1/auth/login", "")
-	r.requireProblem(t, http.StatusMethodNotAllowed)
-	assert.Contains(t, r.header.Get("Allow"), "POST")
+	r.RequireProblem(t, http.StatusMethodNotAllowed)
+	assert.Contains(t, r.Header.Get("Allow"), "POST")
 }
 
 // jwks fetches the function's key set through its own route.
 func jwks(t *testing.T) auth.StaticKeys {
 	t.Helper()
 	r := call(t, "GET", "/.well-known/jwks.json", "")
-	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, http.StatusOK, r.Status)
 	var set auth.JWKS
-	require.NoError(t, json.Unmarshal(r.body, &set))
+	require.NoError(t, json.Unmarshal(r.Body, &set))
 	return set.KeySet()
 }
 
 func TestJWKSPublishesTheSigningKeyForFiveMinutes(t *testing.T) {
 	r := call(t, "GET", "/.well-known/jwks.json", "")
 
-	require.Equal(t, http.StatusOK, r.status)
-	assert.Contains(t, r.header.Get("Cache-Control"), "max-age=300")
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Contains(t, r.Header.Get("Cache-Control"), "max-age=300")
 	var set auth.JWKS
-	require.NoError(t, json.Unmarshal(r.body, &set))
+	require.NoError(t, json.Unmarshal(r.Body, &set))
 	require.Len(t, set.Keys, 1)
 	k := set.Keys[0]
 	assert.Equal(t, "OKP", k.KeyType)
 	assert.Equal(t, "Ed25519", k.Curve)
 	assert.Equal(t, "EdDSA", k.Algorithm)
 	assert.Equal(t, auth.KeyID(signingKey.Public().(ed25519.PublicKey)), k.KeyID)
-	assert.NotContains(t, string(r.body), `"d"`, "no private key material")
+	assert.NotContains(t, string(r.Body), `"d"`, "no private key material")
 }
 
 func TestLoginAnswersTokensVerifiableWithThePublishedJWKS(t *testing.T) {
@@ -283,10 +242,10 @@ func TestLoginAnswersTokensVerifiableWithThePublishedJWKS(t *testing.T) {
 
 	r := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": password}))
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-	body := r.json(t)
-	assert.Len(t, body, 4, "access_token, refresh_token, token_type, expires_in: %s", r.body)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	body := r.JSON(t)
+	assert.Len(t, body, 4, "access_token, refresh_token, token_type, expires_in: %s", r.Body)
 	assert.Equal(t, "Bearer", body["token_type"])
 	assert.InDelta(t, 900, body["expires_in"], 2)
 	claims, err := auth.NewVerifier(jwks(t)).Verify(context.Background(), body["access_token"].(string))
@@ -303,9 +262,9 @@ func TestLoginWithAWrongPasswordOrUnknownEmailIs401WithTheSameDetail(t *testing.
 	wrong := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": email, "password": "wrong password"}))
 	unknown := call(t, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": "x" + email, "password": password}))
 
-	p1, p2 := wrong.requireProblem(t, http.StatusUnauthorized), unknown.requireProblem(t, http.StatusUnauthorized)
+	p1, p2 := wrong.RequireProblem(t, http.StatusUnauthorized), unknown.RequireProblem(t, http.StatusUnauthorized)
 	assert.Equal(t, p1.Detail, p2.Detail)
-	assert.NotEmpty(t, wrong.header.Get("WWW-Authenticate"))
+	assert.NotEmpty(t, wrong.Header.Get("WWW-Authenticate"))
 }
 
 func TestTheAdminFromTheSecretsCanLogInAsAdmin(t *testing.T) {
@@ -322,20 +281,20 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 	first := login(t, email, password)
 
 	r := refresh(t, first.RefreshToken)
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	var second session
-	require.NoError(t, json.Unmarshal(r.body, &second))
+	require.NoError(t, json.Unmarshal(r.Body, &second))
 	assert.NotEqual(t, first.RefreshToken, second.RefreshToken)
 	assert.Equal(t, "Bearer", second.TokenType)
 	_, err := auth.NewVerifier(jwks(t)).Verify(context.Background(), second.AccessToken)
 	require.NoError(t, err)
 
-	refresh(t, first.RefreshToken).requireProblem(t, http.StatusUnauthorized)
-	refresh(t, second.RefreshToken).requireProblem(t, http.StatusUnauthorized)
+	refresh(t, first.RefreshToken).RequireProblem(t, http.StatusUnauthorized)
+	refresh(t, second.RefreshToken).RequireProblem(t, http.StatusUnauthorized)
 }
 
 func TestRefreshWithAnUnknownTokenIs401(t *testing.T) {
-	refresh(t, base64.RawURLEncoding.EncodeToString(make([]byte, 32))).requireProblem(t, http.StatusUnauthorized)
+	refresh(t, base64.RawURLEncoding.EncodeToString(make([]byte, 32))).RequireProblem(t, http.StatusUnauthorized)
 }
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
@@ -347,9 +306,9 @@ func TestLogoutRevokesTheCallersSession(t *testing.T) {
 
 	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": s.RefreshToken}), bearer(s.AccessToken)...)
 
-	assert.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
-	assert.Empty(t, r.body)
-	refresh(t, s.RefreshToken).requireProblem(t, http.StatusUnauthorized)
+	assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+	assert.Empty(t, r.Body)
+	refresh(t, s.RefreshToken).RequireProblem(t, http.StatusUnauthorized)
 }
 
 func TestLogoutWithAnotherUsersRefreshTokenIs204AndRevokesNothing(t *testing.T) {
@@ -360,8 +319,8 @@ func TestLogoutWithAnotherUsersRefreshTokenIs204AndRevokesNothing(t *testing.T) 
 
 	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": vs.RefreshToken}), bearer(as.AccessToken)...)
 
-	assert.Equal(t, http.StatusNoContent, r.status)
-	assert.Equal(t, http.StatusOK, refresh(t, vs.RefreshToken).status, "the victim's session survives")
+	assert.Equal(t, http.StatusNoContent, r.Status)
+	assert.Equal(t, http.StatusOK, refresh(t, vs.RefreshToken).Status, "the victim's session survives")
 }
 
 func TestLogoutWithoutAValidAccessTokenIs401AndRevokesNothing(t *testing.T) {
@@ -370,36 +329,36 @@ func TestLogoutWithoutAValidAccessTokenIs401AndRevokesNothing(t *testing.T) {
 	s := login(t, email, password)
 	body := mustJSON(map[string]string{"refresh_token": s.RefreshToken})
 
-	call(t, "POST", "/v1/auth/logout", body).requireProblem(t, http.StatusUnauthorized)
-	call(t, "POST", "/v1/auth/logout", body, "Authorization", "Basic YWRtaW46YWRtaW4=").requireProblem(t, http.StatusUnauthorized)
+	call(t, "POST", "/v1/auth/logout", body).RequireProblem(t, http.StatusUnauthorized)
+	call(t, "POST", "/v1/auth/logout", body, "Authorization", "Basic YWRtaW46YWRtaW4=").RequireProblem(t, http.StatusUnauthorized)
 	control, hostile := authtest.Tokens(t, signingKey, id, "customer", "admin")
 	for name, token := range hostile {
 		t.Run(name, func(t *testing.T) {
-			call(t, "POST", "/v1/auth/logout", body, bearer(token)...).requireProblem(t, http.StatusUnauthorized)
+			call(t, "POST", "/v1/auth/logout", body, bearer(token)...).RequireProblem(t, http.StatusUnauthorized)
 		})
 	}
-	assert.Equal(t, http.StatusOK, refresh(t, s.RefreshToken).status, "the session survives every attempt")
+	assert.Equal(t, http.StatusOK, refresh(t, s.RefreshToken).Status, "the session survives every attempt")
 
 	// The same construction with nothing wrong is accepted, so each refusal
 	// above is for the flaw it names.
 	r := call(t, "POST", "/v1/auth/logout", mustJSON(map[string]string{"refresh_token": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}), bearer(control)...)
-	assert.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
+	assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
 }
 
 func TestADatabaseDownAtSetupIs503UntilItComesBack(t *testing.T) {
 	dir := writeSecrets(t, "postgres://nobody:secret@127.0.0.1:1/users?connect_timeout=2")
 	f := newFunction()
 
-	r := invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
+	r := fntest.Invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
 
-	p := r.requireProblem(t, http.StatusServiceUnavailable)
-	assert.NotContains(t, string(r.body), "secret", "the database password never leaks")
+	p := r.RequireProblem(t, http.StatusServiceUnavailable)
+	assert.NotContains(t, string(r.Body), "secret", "the database password never leaks")
 	assert.NotEmpty(t, p.Detail)
 	require.Error(t, f.Ready(context.Background()))
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "users-database-url"), []byte(pgtest.URL(t)), 0o600))
-	r = invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
-	assert.Equal(t, http.StatusOK, r.status, "the function recovers by itself: body %s", r.body)
+	r = fntest.Invoke(t, f.Handle, "GET", "/.well-known/jwks.json", "")
+	assert.Equal(t, http.StatusOK, r.Status, "the function recovers by itself: body %s", r.Body)
 	assert.NoError(t, f.Ready(context.Background()))
 }
 
@@ -407,8 +366,8 @@ func TestAMissingSecretIs503(t *testing.T) {
 	dir := writeSecrets(t, pgtest.URL(t))
 	require.NoError(t, os.Remove(filepath.Join(dir, "jwt-signing-key")))
 
-	r := invoke(t, newFunction().Handle, "POST", "/v1/auth/login", `{"email":"a@b.io","password":"whatever1"}`)
+	r := fntest.Invoke(t, newFunction().Handle, "POST", "/v1/auth/login", `{"email":"a@b.io","password":"whatever1"}`)
 
-	r.requireProblem(t, http.StatusServiceUnavailable)
-	assert.False(t, bytes.Contains(r.body, []byte(adminPassword)))
+	r.RequireProblem(t, http.StatusServiceUnavailable)
+	assert.False(t, bytes.Contains(r.Body, []byte(adminPassword)))
 }

@@ -16,16 +16,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	handler "github.com/openfaas/templates-sdk/go-http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faas-shop/faas-shop/shared/platform/auth"
 	"github.com/faas-shop/faas-shop/shared/platform/auth/authtest"
-	"github.com/faas-shop/faas-shop/shared/platform/fn"
+	"github.com/faas-shop/faas-shop/shared/platform/fn/fntest"
 	"github.com/faas-shop/faas-shop/shared/platform/pgtest"
 	"github.com/faas-shop/faas-shop/shared/platform/secrets"
-	"github.com/faas-shop/faas-shop/shared/platform/web"
 	"github.com/faas-shop/faas-shop/shared/users"
 	"github.com/faas-shop/faas-shop/shared/users/pgstore"
 )
@@ -136,46 +134,17 @@ func tokenFor(t *testing.T, subject string, roles ...string) string {
 	return token
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t *testing.T) map[string]any {
+// invoke calls f with a bearer token ("" for none).
+func invoke(t *testing.T, f fntest.Handle, method, target, token, body string) fntest.Response {
 	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
-	return m
-}
-
-func (r response) requireProblem(t *testing.T, status int) web.Problem {
-	t.Helper()
-	require.Equal(t, status, r.status, "body: %s", r.body)
-	require.Equal(t, web.ProblemContentType, r.header.Get("Content-Type"))
-	var p web.Problem
-	require.NoError(t, json.Unmarshal(r.body, &p))
-	require.Equal(t, status, p.Status)
-	return p
-}
-
-func invoke(t *testing.T, f func(handler.Request) (handler.Response, error), method, target, token, body string) response {
-	t.Helper()
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	h := http.Header{fn.PathHeader: {u.Path}, "Content-Type": {"application/json"}}
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
+	if token == "" {
+		return fntest.Invoke(t, f, method, target, body)
 	}
-	req := handler.Request{Method: method, Body: []byte(body), Header: h, QueryString: u.RawQuery}
-	req.WithContext(context.Background())
-	res, err := f(req)
-	require.NoError(t, err)
-	return response{status: res.StatusCode, header: res.Header, body: res.Body}
+	return fntest.Invoke(t, f, method, target, body, "Authorization", "Bearer "+token)
 }
 
 // call invokes the package's function through the exported Handle.
-func call(t *testing.T, method, target, token, body string) response {
+func call(t *testing.T, method, target, token, body string) fntest.Response {
 	t.Helper()
 	start(t)
 	return invoke(t, Handle, method, target, token, body)
@@ -198,26 +167,26 @@ func TestGetMeAnswersTheCallersProfile(t *testing.T) {
 
 	r := call(t, "GET", "/v1/me", a.token, "")
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 	assert.Equal(t, map[string]any{
 		"id": a.ID.String(), "email": a.Email, "name": "Test User", "roles": []any{"customer"}, "credit_limit_cents": float64(0),
-	}, r.json(t))
+	}, r.JSON(t))
 }
 
 func TestGetMeRefusesMissingAndHostileTokens(t *testing.T) {
 	a := newUser(t)
-	call(t, "GET", "/v1/me", "", "").requireProblem(t, http.StatusUnauthorized)
+	call(t, "GET", "/v1/me", "", "").RequireProblem(t, http.StatusUnauthorized)
 
 	control, hostile := authtest.Tokens(t, usersAuthKey, a.ID.String(), "customer", "admin")
 	for name, token := range hostile {
 		t.Run(name, func(t *testing.T) {
 			r := call(t, "GET", "/v1/me", token, "")
-			r.requireProblem(t, http.StatusUnauthorized)
-			assert.NotContains(t, string(r.body), a.Email)
+			r.RequireProblem(t, http.StatusUnauthorized)
+			assert.NotContains(t, string(r.Body), a.Email)
 		})
 	}
-	assert.Equal(t, http.StatusOK, call(t, "GET", "/v1/me", control, "").status,
+	assert.Equal(t, http.StatusOK, call(t, "GET", "/v1/me", control, "").Status,
 		"the same construction with nothing wrong is accepted")
 }
 
@@ -226,9 +195,9 @@ func TestGetMeOfASuspendedAccountIs403AndOfAnUnknownOne401(t *testing.T) {
 	_, err := service(t).Suspend(context.Background(), admin.ID, a.ID)
 	require.NoError(t, err)
 
-	call(t, "GET", "/v1/me", a.token, "").requireProblem(t, http.StatusForbidden)
-	call(t, "GET", "/v1/me", tokenFor(t, uuid.NewString(), "customer"), "").requireProblem(t, http.StatusUnauthorized)
-	call(t, "GET", "/v1/me", tokenFor(t, "not-a-uuid", "customer"), "").requireProblem(t, http.StatusUnauthorized)
+	call(t, "GET", "/v1/me", a.token, "").RequireProblem(t, http.StatusForbidden)
+	call(t, "GET", "/v1/me", tokenFor(t, uuid.NewString(), "customer"), "").RequireProblem(t, http.StatusUnauthorized)
+	call(t, "GET", "/v1/me", tokenFor(t, "not-a-uuid", "customer"), "").RequireProblem(t, http.StatusUnauthorized)
 }
 
 func TestPatchMeChangesTheName(t *testing.T) {
@@ -236,8 +205,8 @@ func TestPatchMeChangesTheName(t *testing.T) {
 
 	r := call(t, "PATCH", "/v1/me", a.token, `{"name":"  Grace Hopper "}`)
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, "Grace Hopper", r.json(t)["name"])
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "Grace Hopper", r.JSON(t)["name"])
 	assert.Equal(t, "Grace Hopper", stored(t, a.ID).Name)
 }
 
@@ -260,7 +229,7 @@ func TestPatchMeRefusesBadBodiesAndChangesNothing(t *testing.T) {
 		"array instead of patch": {`[{"op":"replace","path":"/name","value":"x"}]`, http.StatusBadRequest},
 	} {
 		t.Run(name, func(t *testing.T) {
-			call(t, "PATCH", "/v1/me", a.token, c.body).requireProblem(t, c.status)
+			call(t, "PATCH", "/v1/me", a.token, c.body).RequireProblem(t, c.status)
 		})
 	}
 	assert.Equal(t, "Test User", stored(t, a.ID).Name)
@@ -280,10 +249,10 @@ func TestAdminRoutesAreForbiddenToACustomer(t *testing.T) {
 			{"PUT", "/v1/admin/users/" + victim.ID.String() + "/credit-limit", `{"credit_limit_cents":100000}`},
 			{"PUT", "/v1/admin/users/" + a.ID.String() + "/roles", `{"roles":["admin"]}`},
 		} {
-			call(t, c.method, c.path, token, c.body).requireProblem(t, http.StatusForbidden)
+			call(t, c.method, c.path, token, c.body).RequireProblem(t, http.StatusForbidden)
 		}
 	}
-	call(t, "GET", "/v1/admin/users", "", "").requireProblem(t, http.StatusUnauthorized)
+	call(t, "GET", "/v1/admin/users", "", "").RequireProblem(t, http.StatusUnauthorized)
 	assert.Equal(t, users.User{Name: "Test User", Roles: []string{"customer"}, Status: users.StatusActive}, stored(t, victim.ID))
 	assert.Equal(t, []string{"customer"}, stored(t, a.ID).Roles)
 }
@@ -296,12 +265,12 @@ func TestAdminListsUsersPageByPage(t *testing.T) {
 
 	first := call(t, "GET", "/v1/admin/users?page_size=2", admin.token, "")
 
-	require.Equal(t, http.StatusOK, first.status, "body: %s", first.body)
+	require.Equal(t, http.StatusOK, first.Status, "body: %s", first.Body)
 	var page struct {
 		Items         []map[string]any `json:"items"`
 		NextPageToken string           `json:"next_page_token"`
 	}
-	require.NoError(t, json.Unmarshal(first.body, &page))
+	require.NoError(t, json.Unmarshal(first.Body, &page))
 	require.Len(t, page.Items, 2)
 	require.NotEmpty(t, page.NextPageToken)
 	keys := make([]string, 0)
@@ -309,14 +278,14 @@ func TestAdminListsUsersPageByPage(t *testing.T) {
 		keys = append(keys, k)
 	}
 	assert.ElementsMatch(t, []string{"id", "email", "name", "roles", "status", "credit_limit_cents", "created_at", "updated_at"}, keys)
-	assert.NotContains(t, string(first.body), "argon2", "no password hash leaves the service")
+	assert.NotContains(t, string(first.Body), "argon2", "no password hash leaves the service")
 
 	seen := map[any]bool{page.Items[0]["id"]: true, page.Items[1]["id"]: true}
 	for page.NextPageToken != "" {
 		r := call(t, "GET", "/v1/admin/users?page_size=2&page_token="+url.QueryEscape(page.NextPageToken), admin.token, "")
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		page.NextPageToken = ""
-		require.NoError(t, json.Unmarshal(r.body, &page))
+		require.NoError(t, json.Unmarshal(r.Body, &page))
 		for _, it := range page.Items {
 			assert.False(t, seen[it["id"]], "listed twice: %v", it["id"])
 			seen[it["id"]] = true
@@ -330,11 +299,11 @@ func TestAdminListsUsersPageByPage(t *testing.T) {
 func TestAdminListRefusesBadPageParameters(t *testing.T) {
 	admin := newAdmin(t)
 	for _, q := range []string{"page_size=abc", "page_size=101", "page_size=0x10", "page_size=-1", "page_token=forged", "page_size=99999999999999999999"} {
-		call(t, "GET", "/v1/admin/users?"+q, admin.token, "").requireProblem(t, http.StatusUnprocessableEntity)
+		call(t, "GET", "/v1/admin/users?"+q, admin.token, "").RequireProblem(t, http.StatusUnprocessableEntity)
 	}
 	r := call(t, "GET", "/v1/admin/users", admin.token, "")
-	require.Equal(t, http.StatusOK, r.status)
-	assert.LessOrEqual(t, len(r.json(t)["items"].([]any)), users.DefaultPageSize)
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.LessOrEqual(t, len(r.JSON(t)["items"].([]any)), users.DefaultPageSize)
 }
 
 func TestAdminSetsRoles(t *testing.T) {
@@ -342,8 +311,8 @@ func TestAdminSetsRoles(t *testing.T) {
 
 	r := call(t, "PUT", "/v1/admin/users/"+a.ID.String()+"/roles", admin.token, `{"roles":["customer","admin"]}`)
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, []any{"admin", "customer"}, r.json(t)["roles"])
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, []any{"admin", "customer"}, r.JSON(t)["roles"])
 	assert.Equal(t, []string{"admin", "customer"}, stored(t, a.ID).Roles)
 }
 
@@ -372,7 +341,7 @@ func TestAdminSetRolesRefusals(t *testing.T) {
 			if strings.HasPrefix(name, "wrong method") {
 				method = "GET"
 			}
-			call(t, method, c.path, admin.token, c.body).requireProblem(t, c.status)
+			call(t, method, c.path, admin.token, c.body).RequireProblem(t, c.status)
 		})
 	}
 	assert.Equal(t, []string{"customer"}, stored(t, a.ID).Roles)
@@ -384,14 +353,14 @@ func TestAdminSuspendsAUser(t *testing.T) {
 
 	r := call(t, "POST", "/v1/admin/users/"+a.ID.String()+"/suspend", admin.token, "")
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, "suspended", r.json(t)["status"])
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "suspended", r.JSON(t)["status"])
 	assert.Equal(t, users.StatusSuspended, stored(t, a.ID).Status)
-	call(t, "GET", "/v1/me", a.token, "").requireProblem(t, http.StatusForbidden)
+	call(t, "GET", "/v1/me", a.token, "").RequireProblem(t, http.StatusForbidden)
 
-	call(t, "POST", "/v1/admin/users/"+admin.ID.String()+"/suspend", admin.token, "").requireProblem(t, http.StatusConflict)
-	call(t, "POST", "/v1/admin/users/"+uuid.NewString()+"/suspend", admin.token, "").requireProblem(t, http.StatusNotFound)
-	call(t, "POST", "/v1/admin/users/zzz/suspend", admin.token, "").requireProblem(t, http.StatusNotFound)
+	call(t, "POST", "/v1/admin/users/"+admin.ID.String()+"/suspend", admin.token, "").RequireProblem(t, http.StatusConflict)
+	call(t, "POST", "/v1/admin/users/"+uuid.NewString()+"/suspend", admin.token, "").RequireProblem(t, http.StatusNotFound)
+	call(t, "POST", "/v1/admin/users/zzz/suspend", admin.token, "").RequireProblem(t, http.StatusNotFound)
 	assert.Equal(t, users.StatusActive, stored(t, admin.ID).Status)
 }
 
@@ -400,7 +369,7 @@ func TestASuspendedAdminLosesAdminAccessAtOnce(t *testing.T) {
 	_, err := service(t).Suspend(context.Background(), other.ID, admin.ID)
 	require.NoError(t, err)
 
-	call(t, "GET", "/v1/admin/users", admin.token, "").requireProblem(t, http.StatusForbidden)
+	call(t, "GET", "/v1/admin/users", admin.token, "").RequireProblem(t, http.StatusForbidden)
 }
 
 func TestAdminSetsACreditLimit(t *testing.T) {
@@ -408,11 +377,11 @@ func TestAdminSetsACreditLimit(t *testing.T) {
 
 	r := call(t, "PUT", "/v1/admin/users/"+a.ID.String()+"/credit-limit", admin.token, `{"credit_limit_cents":250000}`)
 
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	assert.Equal(t, float64(250000), r.json(t)["credit_limit_cents"])
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, float64(250000), r.JSON(t)["credit_limit_cents"])
 	me := call(t, "GET", "/v1/me", a.token, "")
-	require.Equal(t, http.StatusOK, me.status)
-	assert.Equal(t, float64(250000), me.json(t)["credit_limit_cents"])
+	require.Equal(t, http.StatusOK, me.Status)
+	assert.Equal(t, float64(250000), me.JSON(t)["credit_limit_cents"])
 }
 
 func TestAdminSetCreditLimitRefusesBadValues(t *testing.T) {
@@ -429,7 +398,7 @@ func TestAdminSetCreditLimitRefusesBadValues(t *testing.T) {
 		"exponent float": `{"credit_limit_cents":1e3}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			call(t, "PUT", path, admin.token, body).requireProblem(t, http.StatusUnprocessableEntity)
+			call(t, "PUT", path, admin.token, body).RequireProblem(t, http.StatusUnprocessableEntity)
 		})
 	}
 	assert.Equal(t, int64(0), stored(t, a.ID).CreditLimitCents)
@@ -441,7 +410,7 @@ func TestTheJWKSIsFetchedOnceAndCached(t *testing.T) {
 	before := jwksFetches.Load()
 
 	for range 5 {
-		require.Equal(t, http.StatusOK, call(t, "GET", "/v1/me", a.token, "").status)
+		require.Equal(t, http.StatusOK, call(t, "GET", "/v1/me", a.token, "").Status)
 	}
 
 	assert.Equal(t, before, jwksFetches.Load())
@@ -456,7 +425,7 @@ func TestTheJWKSServerDownIs503NotA500(t *testing.T) {
 
 	r := invoke(t, f.Handle, "GET", "/v1/me", a.token, "")
 
-	p := r.requireProblem(t, http.StatusServiceUnavailable)
+	p := r.RequireProblem(t, http.StatusServiceUnavailable)
 	assert.NotEmpty(t, p.Detail)
 }
 
@@ -468,7 +437,7 @@ func TestTheJWKSServerFailingIs503(t *testing.T) {
 	t.Cleanup(failing.Close)
 	configure(t, pgtest.URL(t), failing.URL)
 
-	invoke(t, newFunction().Handle, "GET", "/v1/me", a.token, "").requireProblem(t, http.StatusServiceUnavailable)
+	invoke(t, newFunction().Handle, "GET", "/v1/me", a.token, "").RequireProblem(t, http.StatusServiceUnavailable)
 }
 
 func TestADatabaseDownAtSetupIs503UntilItComesBack(t *testing.T) {
@@ -477,17 +446,17 @@ func TestADatabaseDownAtSetupIs503UntilItComesBack(t *testing.T) {
 	f := newFunction()
 
 	r := invoke(t, f.Handle, "GET", "/v1/me", a.token, "")
-	r.requireProblem(t, http.StatusServiceUnavailable)
-	assert.NotContains(t, string(r.body), "secret")
+	r.RequireProblem(t, http.StatusServiceUnavailable)
+	assert.NotContains(t, string(r.Body), "secret")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "users-database-url"), []byte(pgtest.URL(t)), 0o600))
 	r = invoke(t, f.Handle, "GET", "/v1/me", a.token, "")
-	assert.Equal(t, http.StatusOK, r.status, "the function recovers by itself: body %s", r.body)
+	assert.Equal(t, http.StatusOK, r.Status, "the function recovers by itself: body %s", r.Body)
 }
 
 func TestAMissingGatewayURLIs503(t *testing.T) {
 	a := newUser(t)
 	configure(t, pgtest.URL(t), "")
 
-	invoke(t, newFunction().Handle, "GET", "/v1/me", a.token, "").requireProblem(t, http.StatusServiceUnavailable)
+	invoke(t, newFunction().Handle, "GET", "/v1/me", a.token, "").RequireProblem(t, http.StatusServiceUnavailable)
 }
