@@ -16,7 +16,8 @@ PACKAGES = $(shell $(GO) list -m -f '{{.Dir}}/...')
 
 ## dev: build every function in stack.yml and run the system on http://127.0.0.1:8080
 dev: postgres-server
-	$(GO) run ./cmd/faas-local up -f $(STACK) --state $(STATE)
+	$(GO) build -o $(BIN)/faas-local ./cmd/faas-local
+	$(BIN)/faas-local up -f $(STACK) --state $(STATE)
 
 ## test: unit, integration and end-to-end tests against a real PostgreSQL
 test: postgres-server
