@@ -7,162 +7,62 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openfaas/faas-provider/types"
+	"github.com/openfaas/go-sdk/stack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/faas-shop/faas-shop/cmd/internal/faaslocaltest"
 )
 
 // repoRoot is the repository's top folder (tests run in cmd/e2e).
 var repoRoot, _ = filepath.Abs("../..")
 
-// system is one running faas-local.
+// system is faas-local running the repository's stack.yml.
 type system struct {
-	t       *testing.T
-	bin     string
-	state   string
-	port    int
-	cmd     *exec.Cmd
-	exited  chan error // receives the exit of cmd
-	output  *lockedBuffer
-	gateway string
+	*faaslocaltest.Instance
+	t   *testing.T
+	bin string
 }
 
-func buildFaasLocal(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "faas-local")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/faas-local")
-	build.Dir = repoRoot
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+// start runs `faas-local up` on stack.yml, with its own PostgreSQL cluster
+// as on a fresh machine, and checks that every function is ready.
+func (s *system) start(state string) {
+	s.t.Helper()
+	s.Instance = faaslocaltest.Start(s.t, s.bin, repoRoot, state,
+		"-f", "stack.yml", "--build-dir", filepath.Join(state, "build"))
+	require.True(s.t, s.allReady(), "every function in stack.yml is listed as ready:\n%s", s.Out.String())
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// start runs `faas-local up` on the repository's stack.yml and waits until
-// every function is ready.
-func (s *system) start() {
-	t := s.t
-	s.output = &lockedBuffer{}
-	s.cmd = exec.Command(s.bin, "up", "-f", "stack.yml", "--state", s.state,
-		"--port", fmt.Sprint(s.port), "--build-dir", filepath.Join(s.state, "build"))
-	s.cmd.Dir = repoRoot
-	// Its own PostgreSQL cluster, as on a fresh machine: not the test run's.
-	s.cmd.Env = withoutEnv(os.Environ(), "DATABASE_URL", "NATS_URL")
-	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
-	require.NoError(t, s.cmd.Start())
-	s.exited = make(chan error, 1)
-	go func() { s.exited <- s.cmd.Wait() }()
-	t.Cleanup(s.stop)
-
-	deadline := time.After(5 * time.Minute) // a cold Go build cache is slow
-	for !s.allReady() {
-		select {
-		case err := <-s.exited:
-			s.cmd = nil
-			t.Fatalf("faas-local exited (%v):\n%s", err, s.output.String())
-		case <-deadline:
-			t.Fatalf("faas-local did not get every function ready:\n%s", s.output.String())
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func withoutEnv(env []string, names ...string) []string {
-	var out []string
-	for _, kv := range env {
-		keep := true
-		for _, n := range names {
-			keep = keep && !strings.HasPrefix(kv, n+"=")
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-func (s *system) basicAuthPassword() string {
-	b, err := os.ReadFile(filepath.Join(s.state, "secrets", "basic-auth-password"))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
+// allReady reports whether /system/functions lists every function of
+// stack.yml with an available replica.
 func (s *system) allReady() bool {
-	req, _ := http.NewRequest(http.MethodGet, s.gateway+"/system/functions", nil)
-	req.SetBasicAuth("admin", s.basicAuthPassword())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
+	st, err := stack.ParseYAMLFile(filepath.Join(repoRoot, "stack.yml"), "", "", true)
+	require.NoError(s.t, err)
+	res := s.Do(http.MethodGet, "/system/functions", s.Admin(), nil, nil)
+	var fns []types.FunctionStatus
+	if res.Status != http.StatusOK || json.Unmarshal(res.Body, &fns) != nil {
 		return false
 	}
-	defer res.Body.Close()
-	var fns []struct {
-		Name              string `json:"name"`
-		AvailableReplicas int    `json:"availableReplicas"`
-	}
-	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&fns) != nil || len(fns) == 0 {
-		return false
-	}
+	ready := map[string]bool{}
 	for _, f := range fns {
-		if f.AvailableReplicas < 1 {
+		ready[f.Name] = f.AvailableReplicas > 0
+	}
+	for name := range st.Functions {
+		if !ready[name] {
 			return false
 		}
 	}
-	return true
-}
-
-// stop sends Ctrl-C and waits for faas-local to shut everything down.
-func (s *system) stop() {
-	if s.cmd == nil {
-		return
-	}
-	defer func() { s.cmd = nil }()
-	_ = s.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-s.exited:
-		assert.NoError(s.t, err, "faas-local must exit cleanly on Ctrl-C:\n%s", s.output.String())
-	case <-time.After(60 * time.Second):
-		_ = s.cmd.Process.Kill()
-		s.t.Errorf("faas-local did not stop within 60s:\n%s", s.output.String())
-	}
+	return len(st.Functions) > 0
 }
 
 type reply struct {
@@ -182,7 +82,7 @@ func (s *system) call(method, path, token string, body any, header ...string) re
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.gateway+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
 	require.NoError(s.t, err)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -204,7 +104,7 @@ func (s *system) call(method, path, token string, body any, header ...string) re
 }
 
 func (s *system) secret(name string) string {
-	b, err := os.ReadFile(filepath.Join(s.state, "secrets", name))
+	b, err := os.ReadFile(filepath.Join(s.State, "secrets", name))
 	require.NoError(s.t, err)
 	return strings.TrimSpace(string(b))
 }
@@ -212,10 +112,11 @@ func (s *system) secret(name string) string {
 func str(v any) string { s, _ := v.(string); return s }
 
 func TestUsersEndToEnd(t *testing.T) {
-	port := freePort(t)
-	sys := &system{t: t, bin: buildFaasLocal(t), state: t.TempDir(), port: port,
-		gateway: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	sys.start()
+	bin, err := faaslocaltest.Build(filepath.Join(repoRoot, "cmd", "faas-local"), t.TempDir())
+	require.NoError(t, err)
+	sys := &system{t: t, bin: bin}
+	state := t.TempDir()
+	sys.start(state)
 
 	const email, password = "ada@example.com", "correct horse battery"
 
@@ -279,7 +180,7 @@ func TestUsersEndToEnd(t *testing.T) {
 	// lines reach the log files a moment after the response).
 	var lines []string
 	require.Eventually(t, func() bool {
-		out, err := exec.Command(sys.bin, "logs", "--state", sys.state, "--call-id", "e2e-admin-list", "--raw").Output()
+		out, err := exec.Command(sys.bin, "logs", "--state", sys.State, "--call-id", "e2e-admin-list", "--raw").Output()
 		lines = strings.Split(strings.TrimSpace(string(out)), "\n")
 		return err == nil && strings.Contains(string(out), `"fn_name":"users-profile"`) && strings.Contains(string(out), `"fn_name":"gateway"`)
 	}, 10*time.Second, 100*time.Millisecond, "the gateway's and users-profile's lines for the call id")
@@ -288,8 +189,8 @@ func TestUsersEndToEnd(t *testing.T) {
 	}
 
 	// Stop and start again: the accounts are still there.
-	sys.stop()
-	sys.start()
+	require.NoError(t, sys.Stop(), "faas-local exits cleanly:\n%s", sys.Out.String())
+	sys.start(state)
 	again := sys.call(http.MethodPost, "/function/users-auth/v1/auth/login", "",
 		map[string]string{"email": email, "password": password})
 	assert.Equal(t, http.StatusOK, again.status, "users survive a restart: %s", again.raw)

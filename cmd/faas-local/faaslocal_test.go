@@ -28,21 +28,21 @@ func TestSystemAPIRequiresBasicAuth(t *testing.T) {
 	dir, state := sharedStack(t)
 	in := start(t, dir, state)
 
-	res := in.do(http.MethodGet, "/healthz", "", nil, nil)
+	res := in.Do(http.MethodGet, "/healthz", "", nil, nil)
 	assert.Equal(t, http.StatusOK, res.Status, "/healthz needs no auth")
 
 	for _, path := range []string{"/system/functions", "/system/function/echo", "/system/info", "/system/logs?name=echo"} {
-		res := in.do(http.MethodGet, path, "", nil, nil)
+		res := in.Do(http.MethodGet, path, "", nil, nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "%s without auth", path)
 		assert.Contains(t, res.Header.Get("WWW-Authenticate"), "Basic")
-		res = in.do(http.MethodGet, path, "admin:wrong-password", nil, nil)
+		res = in.Do(http.MethodGet, path, "admin:wrong-password", nil, nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "%s with a wrong password", path)
-		res = in.do(http.MethodGet, path, "someone:"+in.Password, nil, nil)
+		res = in.Do(http.MethodGet, path, "someone:"+in.Password, nil, nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "%s with a wrong user", path)
-		res = in.do(http.MethodGet, path, in.admin(), nil, nil)
+		res = in.Do(http.MethodGet, path, in.Admin(), nil, nil)
 		assert.Equal(t, http.StatusOK, res.Status, "%s with the password: %s", path, res.Body)
 	}
-	res = in.do(http.MethodPost, "/system/scale-function/echo", "", strings.NewReader(`{"serviceName":"echo","replicas":0}`), nil)
+	res = in.Do(http.MethodPost, "/system/scale-function/echo", "", strings.NewReader(`{"serviceName":"echo","replicas":0}`), nil)
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
 	assert.EqualValues(t, 1, in.status("echo")["replicas"], "a refused scale request must not scale")
 }
@@ -54,7 +54,7 @@ func TestListDescribeAndInfo(t *testing.T) {
 	in.echo("echo", "/", nil)
 	in.echo("echo", "/", nil)
 
-	res := in.do(http.MethodGet, "/system/functions", in.admin(), nil, nil)
+	res := in.Do(http.MethodGet, "/system/functions", in.Admin(), nil, nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	var list []types.FunctionStatus
 	require.NoError(t, json.Unmarshal(res.Body, &list))
@@ -76,7 +76,7 @@ func TestListDescribeAndInfo(t *testing.T) {
 	assert.GreaterOrEqual(t, echo.InvocationCount, 2.0)
 	assert.False(t, echo.CreatedAt.IsZero())
 
-	res = in.do(http.MethodGet, "/system/function/other", in.admin(), nil, nil)
+	res = in.Do(http.MethodGet, "/system/function/other", in.Admin(), nil, nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	var other types.FunctionStatus
 	require.NoError(t, json.Unmarshal(res.Body, &other))
@@ -88,10 +88,10 @@ func TestListDescribeAndInfo(t *testing.T) {
 	in.echo("echo", "/", nil)
 	assert.Equal(t, before+1, in.status("echo")["invocationCount"], "invocations are counted")
 
-	res = in.do(http.MethodGet, "/system/function/nope", in.admin(), nil, nil)
+	res = in.Do(http.MethodGet, "/system/function/nope", in.Admin(), nil, nil)
 	assert.Equal(t, http.StatusNotFound, res.Status)
 
-	res = in.do(http.MethodGet, "/system/info", in.admin(), nil, nil)
+	res = in.Do(http.MethodGet, "/system/info", in.Admin(), nil, nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	var info types.ProviderInfo
 	require.NoError(t, json.Unmarshal(res.Body, &info))
@@ -135,7 +135,7 @@ func TestInvokeThroughGateway(t *testing.T) {
 	})
 	t.Run("methods and bodies", func(t *testing.T) {
 		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			res := in.do(m, "/function/echo/items", "", strings.NewReader(`{"n":1}`), nil)
+			res := in.Do(m, "/function/echo/items", "", strings.NewReader(`{"n":1}`), nil)
 			require.Equal(t, http.StatusOK, res.Status)
 			var e echoed
 			require.NoError(t, json.Unmarshal(res.Body, &e))
@@ -143,21 +143,21 @@ func TestInvokeThroughGateway(t *testing.T) {
 			assert.Equal(t, `{"n":1}`, e.Body)
 		}
 		big := strings.Repeat("x", 512<<10)
-		res := in.do(http.MethodPost, "/function/echo/big", "", strings.NewReader(big), nil)
+		res := in.Do(http.MethodPost, "/function/echo/big", "", strings.NewReader(big), nil)
 		require.Equal(t, http.StatusOK, res.Status)
 		var e echoed
 		require.NoError(t, json.Unmarshal(res.Body, &e))
 		assert.Equal(t, len(big), len(e.Body))
 	})
 	t.Run("unknown function", func(t *testing.T) {
-		res := in.do(http.MethodGet, "/function/nope/x", "", nil, nil)
+		res := in.Do(http.MethodGet, "/function/nope/x", "", nil, nil)
 		assert.Equal(t, http.StatusNotFound, res.Status)
 		assert.NotEmpty(t, res.Header.Get("X-Call-Id"))
-		res = in.do(http.MethodGet, "/function/nope", "", nil, nil)
+		res = in.Do(http.MethodGet, "/function/nope", "", nil, nil)
 		assert.Equal(t, http.StatusNotFound, res.Status)
 	})
 	t.Run("async is not implemented yet", func(t *testing.T) {
-		res := in.do(http.MethodPost, "/async-function/echo", "", nil, nil)
+		res := in.Do(http.MethodPost, "/async-function/echo", "", nil, nil)
 		assert.Equal(t, http.StatusNotImplemented, res.Status)
 	})
 }
@@ -202,7 +202,7 @@ func TestScale(t *testing.T) {
 
 	scale := func(fn string, n int) response {
 		body, _ := json.Marshal(types.ScaleServiceRequest{ServiceName: fn, Replicas: uint64(n)})
-		return in.do(http.MethodPost, "/system/scale-function/"+fn, in.admin(), strings.NewReader(string(body)), nil)
+		return in.Do(http.MethodPost, "/system/scale-function/"+fn, in.Admin(), strings.NewReader(string(body)), nil)
 	}
 	waitAvailable := func(n int) {
 		eventually(t, 15*time.Second, func() bool {
@@ -241,7 +241,7 @@ func TestScale(t *testing.T) {
 
 	require.Equal(t, http.StatusAccepted, scale("echo", 0).Status)
 	waitAvailable(0)
-	res = in.do(http.MethodGet, "/function/echo/", "", nil, nil)
+	res = in.Do(http.MethodGet, "/function/echo/", "", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, res.Status)
 	assert.Contains(t, string(res.Body), "no ready replicas")
 
@@ -250,7 +250,7 @@ func TestScale(t *testing.T) {
 	in.echo("echo", "/", nil)
 
 	assert.Equal(t, http.StatusNotFound, scale("nope", 1).Status)
-	res = in.do(http.MethodPost, "/system/scale-function/echo", in.admin(), strings.NewReader("not json"), nil)
+	res = in.Do(http.MethodPost, "/system/scale-function/echo", in.Admin(), strings.NewReader("not json"), nil)
 	assert.Equal(t, http.StatusBadRequest, res.Status)
 	assert.Equal(t, http.StatusBadRequest, scale("echo", 1000).Status)
 }
@@ -263,7 +263,7 @@ func TestKilledFunctionIsRestarted(t *testing.T) {
 	require.NoError(t, syscall.Kill(before.PID, syscall.SIGKILL))
 	var after echoed
 	eventually(t, 15*time.Second, func() bool {
-		res := in.do(http.MethodGet, "/function/echo/", "", nil, nil)
+		res := in.Do(http.MethodGet, "/function/echo/", "", nil, nil)
 		if res.Status != http.StatusOK {
 			return false
 		}
@@ -271,13 +271,13 @@ func TestKilledFunctionIsRestarted(t *testing.T) {
 		return after.PID != before.PID
 	}, "echo should be restarted after SIGKILL")
 	assert.NotEqual(t, before.PID, after.PID)
-	assert.Contains(t, in.out.String(), "restarting in", "the restart is logged")
+	assert.Contains(t, in.Out.String(), "restarting in", "the restart is logged")
 
 	// A function that exits by itself comes back too.
-	res := in.do(http.MethodGet, "/function/echo/crash", "", nil, nil)
+	res := in.Do(http.MethodGet, "/function/echo/crash", "", nil, nil)
 	assert.Equal(t, http.StatusBadGateway, res.Status, "the gateway answers 502 when the function dies mid-call")
 	eventually(t, 15*time.Second, func() bool {
-		return in.do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusOK
+		return in.Do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusOK
 	}, "echo should be restarted after it crashed")
 }
 
@@ -289,14 +289,14 @@ func TestReadinessTakesReplicaOutOfRotation(t *testing.T) {
 	require.NoError(t, os.WriteFile(marker, nil, 0o644))
 	defer os.Remove(marker)
 	eventually(t, 10*time.Second, func() bool {
-		return in.do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusServiceUnavailable
+		return in.Do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusServiceUnavailable
 	}, "a replica failing /_/ready should leave rotation")
 	st := in.status("echo")
 	assert.Equal(t, 0, num(st["availableReplicas"]))
 	assert.Equal(t, 1, num(st["replicas"]))
 	require.NoError(t, os.Remove(marker))
 	eventually(t, 10*time.Second, func() bool {
-		return in.do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusOK
+		return in.Do(http.MethodGet, "/function/echo/", "", nil, nil).Status == http.StatusOK
 	}, "the replica should come back once ready")
 }
 
@@ -309,7 +309,7 @@ func TestLogs(t *testing.T) {
 	in.echo("other", "/log", map[string]string{"X-Call-Id": "other-" + callID})
 
 	read := func(query string) []providerlogs.Message {
-		res := in.do(http.MethodGet, "/system/logs?"+query, in.admin(), nil, nil)
+		res := in.Do(http.MethodGet, "/system/logs?"+query, in.Admin(), nil, nil)
 		require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 		var out []providerlogs.Message
 		sc := bufio.NewScanner(strings.NewReader(string(res.Body)))
@@ -341,7 +341,7 @@ func TestLogs(t *testing.T) {
 	require.Len(t, tail, 2)
 	assert.Contains(t, tail[1].Text, "a plain line for "+callID)
 	assert.Empty(t, read("name=echo&since="+url.QueryEscape(time.Now().Add(time.Hour).Format(time.RFC3339))))
-	res := in.do(http.MethodGet, "/system/logs?name=nope", in.admin(), nil, nil)
+	res := in.Do(http.MethodGet, "/system/logs?name=nope", in.Admin(), nil, nil)
 	assert.Equal(t, http.StatusNotFound, res.Status)
 
 	// follow streams new lines.
@@ -350,7 +350,7 @@ func TestLogs(t *testing.T) {
 	req.SetBasicAuth("admin", in.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	stream, err := client.Do(req.WithContext(ctx))
+	stream, err := http.DefaultClient.Do(req.WithContext(ctx))
 	require.NoError(t, err)
 	defer stream.Body.Close()
 	followID := "follow-" + uuid.NewString()
@@ -358,7 +358,7 @@ func TestLogs(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		req, _ := http.NewRequest(http.MethodGet, in.URL+"/function/echo/log", nil)
 		req.Header.Set("X-Call-Id", followID)
-		if res, err := client.Do(req); err == nil {
+		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
 		}
 	}()
@@ -425,14 +425,14 @@ func TestStopAndStartKeepsState(t *testing.T) {
 	require.NoError(t, err)
 	nc.Close()
 
-	require.NoError(t, in.stop(), "a clean stop exits 0:\n%s", in.out.String())
-	assert.Contains(t, in.out.String(), "faas-local: stopped")
+	require.NoError(t, in.Stop(), "a clean stop exits 0:\n%s", in.Out.String())
+	assert.Contains(t, in.Out.String(), "faas-local: stopped")
 	assert.False(t, alive(e.PID), "function processes are stopped")
 
 	again := start(t, dir, state)
-	assert.Contains(t, again.out.String(), "echo unchanged")
-	assert.Contains(t, again.out.String(), "other unchanged")
-	assert.NotContains(t, again.out.String(), "building")
+	assert.Contains(t, again.Out.String(), "echo unchanged")
+	assert.Contains(t, again.Out.String(), "other unchanged")
+	assert.NotContains(t, again.Out.String(), "building")
 	for _, n := range secretNames {
 		b, err := os.ReadFile(filepath.Join(state, "secrets", n))
 		require.NoError(t, err)
@@ -452,10 +452,10 @@ func TestStopAndStartKeepsState(t *testing.T) {
 	assert.Equal(t, "kept", string(msg.Data))
 
 	// A change to the handler is rebuilt; the other function is not.
-	require.NoError(t, again.stop())
+	require.NoError(t, again.Stop())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lib", "message.txt"), []byte("changed\n"), 0o644))
 	third := start(t, dir, state)
-	assert.Contains(t, third.out.String(), "echo built in")
+	assert.Contains(t, third.Out.String(), "echo built in")
 	e3, _ := third.echo("echo", "/", nil)
 	assert.Equal(t, "changed\n", e3.Message)
 }
@@ -483,22 +483,22 @@ func TestTheTemplateEnforcesLimitsAndDrains(t *testing.T) {
 	in := start(t, dir, state)
 
 	t.Run("a handler slower than exec_timeout gets a 504 problem", func(t *testing.T) {
-		res := in.do(http.MethodGet, "/function/other/sleep?ms=1500", "", nil, nil)
+		res := in.Do(http.MethodGet, "/function/other/sleep?ms=1500", "", nil, nil)
 		assert.Equal(t, http.StatusGatewayTimeout, res.Status, string(res.Body))
 		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
 	})
 	t.Run("a body over max_request_bytes gets a 413 problem", func(t *testing.T) {
-		res := in.do(http.MethodPost, "/function/echo/", "", strings.NewReader(strings.Repeat("x", 2<<20)), nil)
+		res := in.Do(http.MethodPost, "/function/echo/", "", strings.NewReader(strings.Repeat("x", 2<<20)), nil)
 		assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status)
 		assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
 	})
 	t.Run("a replica stopped mid-request finishes it first", func(t *testing.T) {
 		answered := make(chan response, 1)
-		go func() { answered <- in.do(http.MethodGet, "/function/echo/sleep?ms=800", "", nil, nil) }()
+		go func() { answered <- in.Do(http.MethodGet, "/function/echo/sleep?ms=800", "", nil, nil) }()
 		time.Sleep(200 * time.Millisecond) // the request is in flight
 		body, _ := json.Marshal(types.ScaleServiceRequest{ServiceName: "echo", Replicas: 0})
 		require.Equal(t, http.StatusAccepted,
-			in.do(http.MethodPost, "/system/scale-function/echo", in.admin(), strings.NewReader(string(body)), nil).Status)
+			in.Do(http.MethodPost, "/system/scale-function/echo", in.Admin(), strings.NewReader(string(body)), nil).Status)
 		res := <-answered
 		assert.Equal(t, http.StatusOK, res.Status, "SIGTERM drains in-flight requests: %s", res.Body)
 	})

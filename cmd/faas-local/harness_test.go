@@ -1,23 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/faas-shop/faas-shop/cmd/internal/faaslocaltest"
 )
 
 // binary is faas-local, built once for the tests.
@@ -29,11 +25,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "faas-local")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build faas-local:", err)
+	if binary, err = faaslocaltest.Build(".", dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -76,124 +69,20 @@ func makeStack(t testing.TB, dir string) {
 	require.NoError(t, os.CopyFS(filepath.Join(dir, "template", "golang-http"), os.DirFS("../../template/golang-http")))
 }
 
-// instance is a running faas-local.
+// instance is a running faas-local with the test stack's helpers.
 type instance struct {
-	t        testing.TB
-	cmd      *exec.Cmd
-	out      *syncBuffer
-	exited   chan struct{}
-	waitErr  error
-	URL      string
-	State    string
-	Password string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// start runs faas-local up on the stack in dir and waits until it is up.
-func start(t testing.TB, dir, state string, args ...string) *instance {
-	t.Helper()
-	port := freePort(t)
-	out := &syncBuffer{}
-	cmd := exec.Command(binary, append([]string{"up", "-f", filepath.Join(dir, "stack.yml"),
-		"--state", state, "--port", strconv.Itoa(port)}, args...)...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "NATS_URL=", "DATABASE_URL=")
-	require.NoError(t, cmd.Start())
-	in := &instance{t: t, cmd: cmd, out: out, exited: make(chan struct{}), URL: fmt.Sprintf("http://127.0.0.1:%d", port), State: state}
-	go func() {
-		in.waitErr = cmd.Wait()
-		close(in.exited)
-	}()
-	t.Cleanup(func() { in.stop() })
-	deadline := time.After(5 * time.Minute)
-	for !strings.Contains(out.String(), "faas-local is up") {
-		select {
-		case <-in.exited:
-			t.Fatalf("faas-local exited before it was up: %v\n%s", in.waitErr, out.String())
-		case <-deadline:
-			t.Fatalf("faas-local was not up within 5 minutes:\n%s", out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	pw, err := os.ReadFile(filepath.Join(state, "secrets", "basic-auth-password"))
-	require.NoError(t, err)
-	in.Password = strings.TrimSpace(string(pw))
-	return in
-}
-
-// stop sends SIGTERM and waits for faas-local to exit; it returns the error
-// of its exit.
-func (in *instance) stop() error {
-	select {
-	case <-in.exited:
-		return in.waitErr
-	default:
-	}
-	_ = in.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-in.exited:
-	case <-time.After(60 * time.Second):
-		_ = in.cmd.Process.Kill()
-		<-in.exited
-		in.t.Errorf("faas-local did not stop within 60s of SIGTERM:\n%s", in.out.String())
-	}
-	return in.waitErr
+	*faaslocaltest.Instance
+	t testing.TB
 }
 
 // response is what the gateway answered.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
+type response = faaslocaltest.Response
+
+// start runs faas-local up on the stack in dir and waits until it is up.
+func start(t testing.TB, dir, state string, args ...string) instance {
+	t.Helper()
+	return instance{faaslocaltest.Start(t, binary, dir, state, append([]string{"-f", filepath.Join(dir, "stack.yml")}, args...)...), t}
 }
-
-var client = &http.Client{Timeout: 30 * time.Second}
-
-// do sends a request; auth is "" for none, else user:password.
-func (in *instance) do(method, path, auth string, body io.Reader, header map[string]string) response {
-	in.t.Helper()
-	req, err := http.NewRequest(method, in.URL+path, body)
-	require.NoError(in.t, err)
-	if auth != "" {
-		user, pw, _ := strings.Cut(auth, ":")
-		req.SetBasicAuth(user, pw)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := client.Do(req)
-	require.NoError(in.t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(in.t, err)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
-func (in *instance) admin() string { return "admin:" + in.Password }
 
 // echoed is what the echo function reports.
 type echoed struct {
@@ -215,9 +104,9 @@ type echoed struct {
 }
 
 // echo calls a function through the gateway and decodes its answer.
-func (in *instance) echo(fn, path string, header map[string]string) (echoed, response) {
+func (in instance) echo(fn, path string, header map[string]string) (echoed, response) {
 	in.t.Helper()
-	res := in.do(http.MethodGet, "/function/"+fn+path, "", nil, header)
+	res := in.Do(http.MethodGet, "/function/"+fn+path, "", nil, header)
 	require.Equal(in.t, http.StatusOK, res.Status, string(res.Body))
 	var e echoed
 	require.NoError(in.t, json.Unmarshal(res.Body, &e), string(res.Body))
@@ -225,9 +114,9 @@ func (in *instance) echo(fn, path string, header map[string]string) (echoed, res
 }
 
 // status fetches /system/function/<fn>.
-func (in *instance) status(fn string) map[string]any {
+func (in instance) status(fn string) map[string]any {
 	in.t.Helper()
-	res := in.do(http.MethodGet, "/system/function/"+fn, in.admin(), nil, nil)
+	res := in.Do(http.MethodGet, "/system/function/"+fn, in.Admin(), nil, nil)
 	require.Equal(in.t, http.StatusOK, res.Status, string(res.Body))
 	var st map[string]any
 	require.NoError(in.t, json.Unmarshal(res.Body, &st))
