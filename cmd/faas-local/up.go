@@ -515,13 +515,13 @@ func (l gatewayLogs) Request(r gateway.RequestLog) {
 	line = append(line, `{"level":"`...)
 	line = append(line, level...)
 	line = append(line, `","message":"request","function":`...)
-	line = strconv.AppendQuote(line, r.Function)
+	line = logs.AppendString(line, r.Function)
 	line = append(line, `,"call_id":`...)
-	line = strconv.AppendQuote(line, r.CallID)
+	line = logs.AppendString(line, r.CallID)
 	line = append(line, `,"method":`...)
-	line = strconv.AppendQuote(line, r.Method)
+	line = logs.AppendString(line, r.Method)
 	line = append(line, `,"path":`...)
-	line = strconv.AppendQuote(line, r.Path)
+	line = logs.AppendString(line, r.Path)
 	line = append(line, `,"status":`...)
 	line = strconv.AppendInt(line, int64(r.Status), 10)
 	line = append(line, `,"duration_ms":`...)
@@ -533,7 +533,7 @@ func (l gatewayLogs) Request(r gateway.RequestLog) {
 // eventLine is a JSON log line of faas-local's own about a function.
 func eventLine(level, msg string) []byte {
 	line := []byte(`{"level":"` + level + `","message":`)
-	line = strconv.AppendQuote(line, msg)
+	line = logs.AppendString(line, msg)
 	line = append(line, `,"source":"faas-local"}`...)
 	return line
 }

@@ -17,6 +17,7 @@ package function
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -68,7 +69,11 @@ func setup(ctx context.Context, deps *fn.Deps) (http.Handler, error) {
 	}
 	signer := auth.NewSigner(key, users.AccessTokenTTL)
 	svc := users.NewService(pgstore.New(pool), signer)
-	if err := svc.SeedAdmin(ctx, adminEmail, adminPassword); err != nil {
+	switch err := svc.SeedAdmin(ctx, adminEmail, adminPassword); {
+	case errors.Is(err, users.ErrAdminEmailTaken):
+		// Serve anyway: the shop works, it just has no seeded admin.
+		deps.Log.Warn().Err(err).Msg("admin account not seeded")
+	case err != nil:
 		return nil, fmt.Errorf("seed the admin account: %w", err)
 	}
 	verifier := auth.NewVerifier(auth.StaticKeys{signer.KeyID(): signer.PublicKey()})

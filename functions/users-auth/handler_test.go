@@ -185,6 +185,9 @@ func TestHostileOrMalformedBodiesAre4xxProblemsAndWriteNothing(t *testing.T) {
 		{"password over 128", "/v1/auth/register", mustJSON(map[string]string{"email": newEmail(), "password": strings.Repeat("p", 129), "name": "x"}), http.StatusUnprocessableEntity, nil},
 		{"wrong media type", "/v1/auth/register", mustJSON(valid), http.StatusUnsupportedMediaType, []string{"Content-Type", "text/plain"}},
 		{"login sql email", "/v1/auth/login", `{"email":"' OR 1=1; DROP TABLE users;--@x.io","password":"x' OR '1'='1"}`, http.StatusUnauthorized, nil},
+		{"login NUL in email", "/v1/auth/login", `{"email":"a\u0000@b.io","password":"correct horse"}`, http.StatusUnauthorized, nil},
+		{"register NUL in email", "/v1/auth/register", `{"email":"a\u0000@b.io","password":"correct horse","name":"x"}`, http.StatusUnprocessableEntity, nil},
+		{"register NUL in name", "/v1/auth/register", `{"email":"` + newEmail() + `","password":"correct horse","name":"a\u0000b"}`, http.StatusUnprocessableEntity, nil},
 		{"login wrong type", "/v1/auth/login", `{"email":"a@b.io","password":12345678}`, http.StatusUnprocessableEntity, nil},
 		{"login 2 MB password", "/v1/auth/login", `{"email":"a@b.io","password":"` + strings.Repeat("x", 2<<20) + `"}`, http.StatusRequestEntityTooLarge, nil},
 		{"login missing password", "/v1/auth/login", `{"email":"a@b.io"}`, http.StatusUnprocessableEntity, nil},
@@ -370,4 +373,22 @@ func TestAMissingSecretIs503(t *testing.T) {
 
 	r.RequireProblem(t, http.StatusServiceUnavailable)
 	assert.False(t, bytes.Contains(r.Body, []byte(adminPassword)))
+}
+
+func TestAnAdminEmailTakenByACustomerIsNotPromoted(t *testing.T) {
+	start(t)
+	taken := newEmail()
+	reg := call(t, "POST", "/v1/auth/register", mustJSON(map[string]string{"email": taken, "password": password, "name": "Eve"}))
+	require.Equal(t, http.StatusCreated, reg.Status, "body: %s", reg.Body)
+	dir := writeSecrets(t, pgtest.URL(t))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "admin-email"), []byte(taken), 0o600))
+	f := newFunction()
+	require.NoError(t, f.Ready(context.Background()), "the function serves without a seeded admin")
+
+	r := fntest.Invoke(t, f.Handle, "POST", "/v1/auth/login", mustJSON(map[string]string{"email": taken, "password": password}))
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	claims, err := auth.NewVerifier(auth.StaticKeys{auth.KeyID(signingKey.Public().(ed25519.PublicKey)): signingKey.Public().(ed25519.PublicKey)}).
+		Verify(context.Background(), r.JSON(t)["access_token"].(string))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"customer"}, claims.Roles)
 }

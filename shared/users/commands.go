@@ -93,8 +93,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if len(fields) > 0 {
 		return Session{}, apperr.Validation("the login is not valid", fields)
 	}
-	if len(email) > MaxEmailLength || utf8.RuneCountInString(password) > MaxPasswordLength {
-		// No account can match; refuse before hashing an oversized input.
+	if checkEmail(email) != "" || utf8.RuneCountInString(password) > MaxPasswordLength {
+		// No account can match (registration refuses such input); refuse
+		// before hashing an oversized password or sending bytes PostgreSQL
+		// rejects, such as NUL, to the database.
 		return Session{}, errBadCredentials
 	}
 	u, err := s.store.UserByEmail(ctx, email)
@@ -373,10 +375,16 @@ func (s *Service) changeUser(ctx context.Context, id uuid.UUID, change func(*Use
 	return out, storeErr(err, "there is no user with this id")
 }
 
-// SeedAdmin makes sure the account email exists and holds the admin role:
-// it creates it, with roles admin and customer and the given password, when
-// absent, and adds the admin role when present without it. An existing
-// account keeps its password and status. It is idempotent and safe when
+// ErrAdminEmailTaken is returned by SeedAdmin when the admin email belongs
+// to an account that is not an admin: promoting it would hand the shop to
+// whoever registered that address first.
+var ErrAdminEmailTaken = errors.New("the admin email belongs to an existing account that is not an admin; " +
+	"choose another admin-email, or let an admin grant the role")
+
+// SeedAdmin makes sure the admin account exists: it creates it, with roles
+// admin and customer and the given password, when absent. An existing admin
+// keeps its password and status; an existing non-admin account is left
+// alone and ErrAdminEmailTaken returned. It is idempotent and safe when
 // several functions or replicas run it at once.
 func (s *Service) SeedAdmin(ctx context.Context, email, password string) error {
 	email = NormalizeEmail(email)
@@ -419,15 +427,14 @@ func (s *Service) SeedAdmin(ctx context.Context, email, password string) error {
 			if err != nil {
 				return err
 			}
-			if u.HasRole(auth.RoleAdmin) {
-				return nil
+			if !u.HasRole(auth.RoleAdmin) {
+				return ErrAdminEmailTaken
 			}
-			if u.Roles, err = normalizeRoles(append(u.Roles, auth.RoleAdmin)); err != nil {
-				return err
-			}
-			u.UpdatedAt = s.now()
-			return tx.SaveUser(ctx, u)
+			return nil
 		})
+		if errors.Is(err, ErrAdminEmailTaken) {
+			return err
+		}
 		if errors.Is(err, ErrEmailTaken) && attempt < 3 {
 			continue
 		}

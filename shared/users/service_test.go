@@ -645,15 +645,16 @@ func TestSeedAdminConcurrentlyCreatesOneAdminWhoCanLogIn(t *testing.T) {
 	assert.NoError(t, err, "the existing admin keeps their password")
 }
 
-func TestSeedAdminPromotesAnExistingAccount(t *testing.T) {
+func TestSeedAdminNeverPromotesAnExistingCustomer(t *testing.T) {
 	e := newEnv(t)
 	u := e.register(t)
 
-	require.NoError(t, e.svc.SeedAdmin(context.Background(), u.Email, "some other password"))
+	err := e.svc.SeedAdmin(context.Background(), u.Email, "some other password")
+	require.ErrorIs(t, err, users.ErrAdminEmailTaken)
 
 	me, err := e.svc.Me(context.Background(), u.ID)
 	require.NoError(t, err)
-	assert.Equal(t, []string{auth.RoleAdmin, auth.RoleCustomer}, me.Roles)
+	assert.Equal(t, []string{auth.RoleCustomer}, me.Roles, "whoever registered the address first does not become admin")
 }
 
 func TestSeedAdminRefusesInvalidSecrets(t *testing.T) {

@@ -8,7 +8,8 @@
 //     Request has no path field) and its query in Request.QueryString;
 //   - answers /_/health (liveness) and /_/ready (the function's Ready);
 //   - honours read_timeout, write_timeout and exec_timeout (seconds or Go
-//     durations, default 10s) and max_request_bytes (default 1 MiB);
+//     durations, default 10s; exec_timeout 0 means none, write_timeout must
+//     be over 0) and max_request_bytes (default 1 MiB);
 //   - on SIGTERM or SIGINT stops taking requests and drains those in flight.
 package main
 
@@ -73,6 +74,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		execTimeout:     duration(getenv("exec_timeout"), 10*time.Second),
 		maxRequestBytes: 1 << 20,
 		addr:            "127.0.0.1:8082",
+	}
+	if cfg.writeTimeout <= 0 {
+		// The watchdog refuses it too: responses must end, and draining needs a bound.
+		return cfg, fmt.Errorf("write_timeout must be over 0s")
 	}
 	if v := getenv("max_request_bytes"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -185,7 +190,11 @@ func invoke(cfg config, log *slog.Logger) http.HandlerFunc {
 			problem(w, r, http.StatusBadRequest, "the request body could not be read")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), cfg.execTimeout)
+		// exec_timeout 0 means no deadline, as for the watchdog.
+		ctx, cancel := context.WithCancel(r.Context())
+		if cfg.execTimeout > 0 {
+			ctx, cancel = context.WithTimeout(r.Context(), cfg.execTimeout)
+		}
 		defer cancel()
 
 		header := r.Header.Clone()

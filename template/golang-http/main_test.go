@@ -56,7 +56,7 @@ func TestConfigReadsWatchdogStyleValues(t *testing.T) {
 	if cfg.addr != "127.0.0.1:9999" || cfg.maxRequestBytes != 2048 {
 		t.Fatalf("addr %q max %d", cfg.addr, cfg.maxRequestBytes)
 	}
-	for _, bad := range []map[string]string{{"max_request_bytes": "-1"}, {"upstream_url": "::"}} {
+	for _, bad := range []map[string]string{{"max_request_bytes": "-1"}, {"upstream_url": "::"}, {"write_timeout": "0"}} {
 		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
 			t.Fatalf("%v must be refused", bad)
 		}
@@ -77,5 +77,15 @@ func TestHealthAndReadinessFailWhileDraining(t *testing.T) {
 	draining.Store(true)
 	if status("/_/health") != http.StatusServiceUnavailable || status("/_/ready") != http.StatusServiceUnavailable {
 		t.Fatal("a draining function must leave the rotation")
+	}
+}
+
+func TestAZeroExecTimeoutMeansNoDeadline(t *testing.T) {
+	cfg := testConfig()
+	cfg.execTimeout = 0
+	rec := httptest.NewRecorder()
+	invoke(cfg, slog.New(slog.DiscardHandler))(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: exec_timeout=0 must not expire every request at once", rec.Code)
 	}
 }

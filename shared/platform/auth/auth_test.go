@@ -196,9 +196,9 @@ func TestInternalCallSignatures(t *testing.T) {
 	now := time.Now()
 	body := []byte(`{"order_id":"42"}`)
 	h := http.Header{}
-	auth.SignRequest(h, key, now, "POST", "/internal/reserve", body)
+	auth.SignRequest(h, key, now, "POST", "/internal/reserve?step=1", body)
 
-	require.NoError(t, auth.VerifyRequest(h, key, now, "POST", "/internal/reserve", body))
+	require.NoError(t, auth.VerifyRequest(h, key, now, "POST", "/internal/reserve?step=1", body))
 
 	fail := func(name string, h http.Header, key []byte, at time.Time, method, path string, body []byte) {
 		t.Run(name, func(t *testing.T) {
@@ -206,11 +206,12 @@ func TestInternalCallSignatures(t *testing.T) {
 			assert.Equal(t, apperr.Unauthenticated, apperr.KindOf(err))
 		})
 	}
-	fail("unsigned", http.Header{}, key, now, "POST", "/internal/reserve", body)
-	fail("other body", h, key, now, "POST", "/internal/reserve", []byte(`{"order_id":"43"}`))
-	fail("other path", h, key, now, "POST", "/internal/release", body)
-	fail("other method", h, key, now, "PUT", "/internal/reserve", body)
-	fail("other key", h, []byte("guess"), now, "POST", "/internal/reserve", body)
-	fail("stale", h, key, now.Add(auth.MaxSignatureAge+time.Second), "POST", "/internal/reserve", body)
-	fail("from the future", h, key, now.Add(-auth.MaxSignatureAge-time.Second), "POST", "/internal/reserve", body)
+	fail("unsigned", http.Header{}, key, now, "POST", "/internal/reserve?step=1", body)
+	fail("other body", h, key, now, "POST", "/internal/reserve?step=1", []byte(`{"order_id":"43"}`))
+	fail("other path", h, key, now, "POST", "/internal/release?step=1", body)
+	fail("other query", h, key, now, "POST", "/internal/reserve?step=2", body)
+	fail("other method", h, key, now, "PUT", "/internal/reserve?step=1", body)
+	fail("other key", h, []byte("guess"), now, "POST", "/internal/reserve?step=1", body)
+	fail("stale", h, key, now.Add(auth.MaxSignatureAge+time.Second), "POST", "/internal/reserve?step=1", body)
+	fail("from the future", h, key, now.Add(-auth.MaxSignatureAge-time.Second), "POST", "/internal/reserve?step=1", body)
 }

@@ -64,9 +64,16 @@ func (s JWKS) KeySet() StaticKeys {
 // ErrJWKSUnavailable is returned when the key set cannot be fetched.
 var ErrJWKSUnavailable = errors.New("JWKS unavailable")
 
-// RemoteKeys is a KeySet fetched over HTTP from a JWKS URL and cached. An
-// unknown kid triggers a refetch (keys rotate), at most once per MinRefresh,
-// so a flood of tokens with made-up kids cannot flood the key server.
+// RemoteKeys is a KeySet fetched over HTTP from a JWKS URL and cached.
+//
+//   - A known key is answered from the cache at once. Once the cache is older
+//     than its TTL, a refresh starts in the background and the cached key is
+//     used meanwhile, so a slow key server never slows verification down.
+//   - An unknown kid (keys rotate) waits for a refresh, or for the caller's
+//     context to end.
+//   - At most one fetch runs at a time, and a new one starts at most once per
+//     minRefresh whether the last one worked or not, so neither a key server
+//     that is down nor a flood of made-up kids causes a flood of fetches.
 type RemoteKeys struct {
 	url        string
 	client     *http.Client
@@ -75,7 +82,10 @@ type RemoteKeys struct {
 
 	mu        sync.Mutex
 	keys      StaticKeys
-	fetchedAt time.Time
+	fetchedAt time.Time     // of the last successful fetch
+	triedAt   time.Time     // of the last fetch, successful or not
+	lastErr   error         // of the last fetch
+	running   chan struct{} // closed when the running fetch ends; nil when none runs
 }
 
 // NewRemoteKeys returns a RemoteKeys for url; keys are kept for ttl.
@@ -86,25 +96,61 @@ func NewRemoteKeys(url string, client *http.Client, ttl time.Duration) *RemoteKe
 // PublicKey implements KeySet.
 func (r *RemoteKeys) PublicKey(ctx context.Context, kid string) (ed25519.PublicKey, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	age := time.Since(r.fetchedAt)
 	key, known := r.keys[kid]
-	stale := r.keys == nil || age > r.ttl || (!known && age > r.minRefresh)
-	if stale {
-		keys, err := r.fetch(ctx)
-		if err != nil {
-			if known {
-				return key, nil // a cached key beats failing while the key server is down
-			}
-			return nil, err
+	if known && time.Since(r.fetchedAt) <= r.ttl {
+		r.mu.Unlock()
+		return key, nil
+	}
+	done := r.refreshLocked()
+	r.mu.Unlock()
+	if known {
+		return key, nil // stale, but better than failing while the refresh runs
+	}
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ErrJWKSUnavailable, ctx.Err())
 		}
-		r.keys, r.fetchedAt = keys, time.Now()
-		key, known = keys[kid]
 	}
-	if !known {
-		return nil, ErrUnknownKey
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if key, ok := r.keys[kid]; ok {
+		return key, nil
 	}
-	return key, nil
+	if r.lastErr != nil {
+		return nil, r.lastErr
+	}
+	return nil, ErrUnknownKey
+}
+
+// refreshLocked starts a fetch unless one runs or one started less than
+// minRefresh ago, and returns a channel closed when the running fetch ends
+// (nil when none runs). r.mu must be held.
+func (r *RemoteKeys) refreshLocked() <-chan struct{} {
+	if r.running != nil {
+		return r.running
+	}
+	if !r.triedAt.IsZero() && time.Since(r.triedAt) < r.minRefresh {
+		return nil
+	}
+	r.triedAt = time.Now()
+	done := make(chan struct{})
+	r.running = done
+	go func() {
+		// Not the caller's context: other callers wait on this fetch too.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		keys, err := r.fetch(ctx)
+		r.mu.Lock()
+		if err == nil {
+			r.keys, r.fetchedAt = keys, time.Now()
+		}
+		r.lastErr, r.running = err, nil
+		r.mu.Unlock()
+		close(done)
+	}()
+	return done
 }
 
 func (r *RemoteKeys) fetch(ctx context.Context) (StaticKeys, error) {

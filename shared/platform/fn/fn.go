@@ -113,12 +113,19 @@ type Function struct {
 	log  zerolog.Logger
 	live atomic.Pointer[built]
 
-	mu sync.Mutex // serialises Setup
+	mu      sync.Mutex
+	pending *attempt // the setup running now, if any
 }
 
 type built struct {
 	handler http.Handler
 	deps    *Deps
+}
+
+// attempt is one run of Setup that every caller arriving meanwhile shares.
+type attempt struct {
+	done chan struct{}
+	err  error
 }
 
 // New returns the Function described by cfg.
@@ -133,29 +140,53 @@ func New(cfg Config) *Function {
 // setupTimeout bounds one attempt at building the dependencies.
 const setupTimeout = 20 * time.Second
 
+// ensure returns the built function, running Setup if it has not succeeded
+// yet. Callers that arrive while Setup runs wait for that same run (never
+// one run each), and stop waiting when their own context ends.
 func (f *Function) ensure(ctx context.Context) (*built, error) {
 	if b := f.live.Load(); b != nil {
 		return b, nil
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if b := f.live.Load(); b != nil {
+		f.mu.Unlock()
 		return b, nil
 	}
-	// The setup outlives the request that triggered it: others wait on it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), setupTimeout)
+	a := f.pending
+	if a == nil {
+		a = &attempt{done: make(chan struct{})}
+		f.pending = a
+		go f.setup(a)
+	}
+	f.mu.Unlock()
+	select {
+	case <-a.done:
+		if a.err != nil {
+			return nil, a.err
+		}
+		return f.live.Load(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// setup runs Setup once for a; it outlives the request that triggered it.
+func (f *Function) setup(a *attempt) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	deps := &Deps{Log: f.log, Secrets: secrets.FromEnv()}
 	h, err := f.cfg.Setup(ctx, deps)
+	f.mu.Lock()
 	if err != nil {
 		deps.close()
 		f.log.Error().Err(err).Msg("function setup failed; will retry on the next request")
-		return nil, err
+	} else {
+		f.live.Store(&built{handler: h, deps: deps})
+		f.log.Info().Msg("function ready")
 	}
-	b := &built{handler: h, deps: deps}
-	f.live.Store(b)
-	f.log.Info().Msg("function ready")
-	return b, nil
+	a.err, f.pending = err, nil
+	f.mu.Unlock()
+	close(a.done)
 }
 
 // Ready reports whether the function can serve: its setup succeeded and

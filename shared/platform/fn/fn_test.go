@@ -7,8 +7,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	handler "github.com/openfaas/templates-sdk/go-http"
 	"github.com/stretchr/testify/assert"
@@ -147,4 +149,35 @@ func TestReadyRunsTheRegisteredChecks(t *testing.T) {
 	assert.Contains(t, err.Error(), "nats")
 	natsUp.Store(true)
 	assert.NoError(t, f.Ready(context.Background()))
+}
+
+func TestCallersShareOneSetupAndStopWaitingWhenTheyGiveUp(t *testing.T) {
+	var attempts atomic.Int32
+	release := make(chan struct{})
+	f := fn.New(fn.Config{Service: "shop", Name: "items", Output: &logSink{},
+		Setup: func(ctx context.Context, d *fn.Deps) (http.Handler, error) {
+			attempts.Add(1)
+			<-release // a database that does not answer yet
+			return echoRoutes(ctx, d)
+		}})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			errs <- f.Ready(ctx)
+		})
+	}
+	wg.Wait() // each gives up after its own deadline, not after the setup
+	close(errs)
+	for err := range errs {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	assert.Equal(t, int32(1), attempts.Load(), "one setup at a time, shared by every caller")
+
+	close(release)
+	require.NoError(t, f.Ready(context.Background()))
+	assert.Equal(t, int32(1), attempts.Load())
 }

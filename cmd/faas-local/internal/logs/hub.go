@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -192,15 +191,15 @@ func Record(line []byte, fn, instance, stream string, at time.Time) []byte {
 		}
 	} else {
 		out = append(out, `{"message":`...)
-		out = strconv.AppendQuote(out, string(line))
+		out = AppendString(out, string(line))
 		out = append(out, ',')
 	}
 	out = append(out, `"`+FieldName+`":`...)
-	out = strconv.AppendQuote(out, fn)
+	out = AppendString(out, fn)
 	out = append(out, `,"`+FieldInstance+`":`...)
-	out = strconv.AppendQuote(out, instance)
+	out = AppendString(out, instance)
 	out = append(out, `,"`+FieldStream+`":`...)
-	out = strconv.AppendQuote(out, stream)
+	out = AppendString(out, stream)
 	out = append(out, `,"`+FieldTime+`":"`...)
 	out = at.UTC().AppendFormat(out, time.RFC3339Nano)
 	out = append(out, '"')
@@ -209,6 +208,14 @@ func Record(line []byte, fn, instance, stream string, at time.Time) []byte {
 	}
 	out = append(out, "}\n"...)
 	return out
+}
+
+// AppendString appends s to dst as a JSON string. Bytes that are not UTF-8
+// become U+FFFD and control characters are escaped, so a record stays valid
+// JSON whatever a function prints (strconv.Quote's \x escapes are not JSON).
+func AppendString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(dst, b...)
 }
 
 // lineWriter splits a process's output into lines.

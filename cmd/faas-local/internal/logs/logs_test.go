@@ -44,6 +44,24 @@ func TestRecordKeepsTheFunctionsFields(t *testing.T) {
 	require.True(t, json.Valid(empty), string(empty))
 }
 
+func TestRecordsStayValidJSONWhateverAFunctionPrints(t *testing.T) {
+	at := time.Now()
+	for line, kept := range map[string]string{
+		"\x1b[31mred\x1b[0m":       "red",
+		"bad utf-8 \xff\xfe":       "bad utf-8",
+		"tab\tquote\" backslash\\": `quote" backslash\`,
+	} {
+		rec := Record([]byte(line), "f", "f-1", "stdout", at)
+		require.True(t, json.Valid(rec), "%q became %s", line, rec)
+		e, err := Decode(rec)
+		require.NoError(t, err, "the record is found again by logs and /system/logs")
+		assert.Contains(t, e.Text(), kept)
+	}
+	// A JSON line whose own fields are fine stays as it is, with faas-local's added.
+	rec := Record([]byte(`{"message":"x","call_id":"c\u001b1"}`), "f", "f-\x1b1", "stdout", at)
+	require.True(t, json.Valid(rec), string(rec))
+}
+
 func TestHubWritesFilesAndFilters(t *testing.T) {
 	dir := t.TempDir()
 	var console strings.Builder

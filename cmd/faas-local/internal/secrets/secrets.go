@@ -81,39 +81,46 @@ func (s Store) EnsureBase() error {
 }
 
 // Ensure returns the secret's value, creating it with gen when it does
-// not exist yet.
+// not exist yet or is empty (an empty basic-auth password would let anyone
+// in; an empty file is what a crash mid-write or a stray `touch` leaves).
 func (s Store) Ensure(name string, gen func() (string, error)) (string, error) {
-	if v, err := s.Read(name); err == nil {
+	v, err := s.Read(name)
+	if err == nil && v != "" {
 		return v, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	v, err := gen()
-	if err != nil {
+	if v, err = gen(); err != nil {
 		return "", fmt.Errorf("generate secret %s: %w", name, err)
 	}
-	f, err := os.OpenFile(s.Path(name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return s.Read(name)
-	}
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.WriteString(v); err != nil {
-		f.Close()
-		return "", err
-	}
-	return v, f.Close()
+	return v, s.Write(name, v)
 }
 
-// Write sets the secret's value, replacing it atomically (for values that
-// change between starts, such as a database URL whose port moved).
+// Write sets the secret's value, replacing it atomically and durably: a
+// reader sees the old value or the new one, never a partial file.
 func (s Store) Write(name, value string) error {
-	tmp := s.Path(name) + ".tmp"
-	if err := os.WriteFile(tmp, []byte(value), 0o600); err != nil {
+	tmp, err := os.CreateTemp(s.Dir, "."+name+".tmp-*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, s.Path(name))
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(value); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.Path(name))
 }
 
 // Read returns the secret's value, trimmed.

@@ -43,6 +43,20 @@ func TestEnsureBaseGeneratesOnceAndNeverOverwrites(t *testing.T) {
 	}
 }
 
+func TestAnEmptySecretIsRegeneratedNotTrusted(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "secrets")}
+	require.NoError(t, s.EnsureBase())
+	// What a crash between create and write, or a stray touch, leaves behind.
+	require.NoError(t, os.WriteFile(s.Path(BasicAuthPassword), []byte("\n"), 0o600))
+	require.NoError(t, s.EnsureBase())
+	pw, err := s.Read(BasicAuthPassword)
+	require.NoError(t, err)
+	assert.NotEmpty(t, pw, "an empty basic-auth password would open /system/* to anyone")
+	leftovers, err := filepath.Glob(filepath.Join(s.Dir, ".*tmp*"))
+	require.NoError(t, err)
+	assert.Empty(t, leftovers, "no temporary files remain")
+}
+
 func TestMountHoldsOnlyListedSecrets(t *testing.T) {
 	s := Store{Dir: filepath.Join(t.TempDir(), "secrets")}
 	require.NoError(t, s.EnsureBase())
