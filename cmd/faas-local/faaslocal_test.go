@@ -133,6 +133,12 @@ func TestInvokeThroughGateway(t *testing.T) {
 		assert.Equal(t, "client-chose-this", e.CallID)
 		assert.Equal(t, "client-chose-this", res.Header.Get("X-Call-Id"))
 	})
+	t.Run("a malformed call id is replaced everywhere", func(t *testing.T) {
+		e, res := in.echo("echo", "/x", map[string]string{"X-Call-Id": strings.Repeat("forged id ", 20)})
+		_, err := uuid.Parse(e.CallID)
+		require.NoError(t, err, "the gateway replaces it with a uuid, got %q", e.CallID)
+		assert.Equal(t, e.CallID, res.Header.Get("X-Call-Id"), "the function and the caller see the same id")
+	})
 	t.Run("methods and bodies", func(t *testing.T) {
 		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			res := in.Do(m, "/function/echo/items", "", strings.NewReader(`{"n":1}`), nil)

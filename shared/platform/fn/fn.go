@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -238,8 +237,6 @@ func (f *Function) Handle(req handler.Request) (handler.Response, error) {
 	return handler.Response{Body: w.body.Bytes(), StatusCode: w.status, Header: w.header}, nil
 }
 
-var validCallID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
-
 // ServeHTTP runs the function's handler behind the shared behaviour: a call
 // id on the context, the logs and the response; a problem+json 503 while the
 // dependencies cannot be built; a problem+json 500, not a crash, on panic.
@@ -249,7 +246,7 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if callID == "" {
 		callID = r.Header.Get(RequestIDHeader)
 	}
-	if !validCallID.MatchString(callID) {
+	if !logging.ValidCallID(callID) {
 		callID = uuid.NewString()
 	}
 	r.Header.Set(logging.CallIDHeader, callID)

@@ -44,6 +44,24 @@ var preciseTime = zerolog.HookFunc(func(e *zerolog.Event, _ zerolog.Level, _ str
 	e.Str(zerolog.TimestampFieldName, time.Now().UTC().Format(time.RFC3339Nano))
 })
 
+// ValidCallID reports whether id may be used as a call id as it is: 1 to
+// 128 letters, digits and . _ : - (a uuid, a W3C trace id, most request
+// ids). Anything else is replaced, so a caller cannot forge log lines or
+// bloat every line of a request.
+func ValidCallID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == ':' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 type callIDKey struct{}
 
 // WithCallID returns a context carrying the call id and a logger tagged with it.

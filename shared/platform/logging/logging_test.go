@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,4 +37,13 @@ func TestOutsideARequestNothingIsLoggedToAGlobalLogger(t *testing.T) {
 	assert.Equal(t, "", logging.CallID(context.Background()))
 	// A disabled logger, not zerolog's global one: this must not panic or print.
 	logging.From(context.Background()).Info().Msg("dropped")
+}
+
+func TestValidCallIDs(t *testing.T) {
+	for _, id := range []string{"e2e-1", "0af7651916cd43dd8448eb211c80319c", "3f1c1d2e-6a4b-4f6e-9c1a-2b3c4d5e6f70", "a.b_c:d"} {
+		assert.True(t, logging.ValidCallID(id), id)
+	}
+	for _, id := range []string{"", "has space", "line\nbreak", `{"level":"error"}`, "ü", strings.Repeat("a", 129)} {
+		assert.False(t, logging.ValidCallID(id), id)
+	}
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/openfaas/faas-provider/auth"
 	providerlogs "github.com/openfaas/faas-provider/logs"
 	"github.com/openfaas/faas-provider/types"
+
+	"github.com/faas-shop/faas-shop/shared/platform/logging"
 )
 
 // CallIDHeader is OpenFaaS's correlation-id header.
-const CallIDHeader = "X-Call-Id"
+const CallIDHeader = logging.CallIDHeader
 
 // StartTimeHeader carries when the gateway received the call (Unix nanoseconds).
 const StartTimeHeader = "X-Start-Time"
@@ -151,8 +153,10 @@ func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := r.PathValue("name")
+	// A client's call id is kept when it is well-formed, as the functions
+	// would keep it; anything else is replaced.
 	callID := r.Header.Get(CallIDHeader)
-	if callID == "" {
+	if !logging.ValidCallID(callID) {
 		callID = uuid.NewString()
 		r.Header.Set(CallIDHeader, callID)
 	}
